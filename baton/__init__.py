@@ -1,0 +1,35 @@
+"""Baton: process mining and orchestration analytics on DuckDB.
+
+The notebook API, lazily imported so ``import baton`` stays light::
+
+    import baton
+    ws = baton.open_workspace("demo.duckdb")
+    log = ws.log("loans_after")
+    dfg = baton.discover_dfg(log)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "open_workspace": "baton.api",
+    "Workspace": "baton.api",
+    "EventLog": "baton.log",
+    "FilterSpec": "baton.filters",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    analytics = importlib.import_module("analytics")
+    if name in getattr(analytics, "__all__", ()):
+        return getattr(analytics, name)
+    filters = importlib.import_module("baton.filters")
+    if name in filters.__all__:
+        return getattr(filters, name)
+    raise AttributeError(f"module 'baton' has no attribute {name!r}")

@@ -1,0 +1,93 @@
+"""The notebook facade: open a workspace, import files, pick a log, filter, compute.
+
+Example:
+    >>> import baton
+    >>> ws = baton.open_workspace()                                  # in-memory
+    >>> report = ws.import_file("sample_logs/loans_after.csv", name="after")   # doctest: +SKIP
+    >>> log = ws.log("after")                                        # doctest: +SKIP
+    >>> baton.discover_dfg(log).to_frame().head()                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from baton.store import ImportOptions, ImportReport, SourceData, import_table
+from baton.store import Workspace as _StoreWorkspace
+from baton.store.ingest import Progress
+from connectors import read_source
+from connectors.base import RawSource
+from connectors.mapping import resolve_mapping
+
+FORMATS = ("csv", "tsv", "txt", "parquet", "xlsx", "xls", "xlsm", "ods", "xes", "xes.gz", "jsonocel", "xmlocel", "sqlite")
+
+
+class Workspace(_StoreWorkspace):
+    """A workspace with file import: the object notebooks and the app work with."""
+
+    def read(self, path: str | Path, **reader_options: Any) -> RawSource:
+        """Read a file without storing it (for previews and mapping suggestions)."""
+        return read_source(path, **reader_options)
+
+    def import_file(
+        self,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        case_id_key: str | None = None,
+        activity_key: str | None = None,
+        timestamp_key: str | None = None,
+        start_timestamp_key: str | None = None,
+        resource_key: str | None = None,
+        lifecycle_key: str | None = None,
+        source_timezone: str = "UTC",
+        timestamp_format: str | None = None,
+        start_timestamp_format: str | None = None,
+        dayfirst: bool | None = None,
+        case_attributes: list[str] | tuple[str, ...] | None = None,
+        progress: Progress | None = None,
+        **reader_options: Any,
+    ) -> ImportReport:
+        """Import a CSV, Parquet, Excel, XES or OCEL 2.0 file as log ``name`` (replacing one of that name).
+
+        Column keywords follow pm4py (``case_id_key=`` ...); unset ones are suggested from the column
+        names and values. ``source_timezone`` is the zone of timestamps written without an offset.
+        Reader options go to the connector (``delimiter=``, ``encoding=``, ``sheet=``, ``object_type=``).
+
+        Returns:
+            The ImportReport: counts, reject reasons and warnings (also stored in the workspace).
+        """
+        raw = self.read(path, **reader_options)
+        user = {
+            "case_id_key": case_id_key, "activity_key": activity_key, "timestamp_key": timestamp_key,
+            "start_timestamp_key": start_timestamp_key, "resource_key": resource_key,
+            "lifecycle_key": lifecycle_key,
+        }
+        mapping = resolve_mapping(raw.table, {k: v for k, v in user.items() if v}, raw.default_mapping)
+        options = ImportOptions(
+            source_timezone=source_timezone, timestamp_format=timestamp_format,
+            start_timestamp_format=start_timestamp_format, dayfirst=dayfirst,
+            case_attributes=tuple(case_attributes) if case_attributes is not None else None,
+        )
+        source = SourceData(
+            path=str(raw.path), format=raw.format, table=raw.table, checksum=raw.checksum,
+            detected={**raw.detected, **({"reader_options": reader_options} if reader_options else {})},
+            case_attributes=raw.case_attributes,
+        )
+        return import_table(self, source, name=name or default_log_name(raw.path), mapping=mapping,
+                            options=options, progress=progress)
+
+
+def default_log_name(path: Path) -> str:
+    """The file name without its format suffixes: ``loans_after.xes.gz`` -> ``loans_after``."""
+    name = path.name
+    for suffix in sorted(FORMATS, key=len, reverse=True):
+        if name.lower().endswith("." + suffix):
+            return name[: -len(suffix) - 1]
+    return path.stem
+
+
+def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
+    """Open or create a workspace file; no path gives an in-memory workspace (notebooks, tests)."""
+    return Workspace.open(path, read_only=read_only)

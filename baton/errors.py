@@ -1,0 +1,65 @@
+"""Baton's one error hierarchy; every message says what was received, what was expected and how to fix it.
+
+::
+
+    BatonError
+    ├── SourceError              a source file or system cannot be read
+    │   ├── SourceNotFoundError      (also FileNotFoundError)
+    │   ├── UnsupportedFormatError   (also ValueError)
+    │   ├── MalformedSourceError     (also ValueError)  empty, binary, truncated, bad XML
+    │   └── UnsafeSourceError        (also ValueError)  DTD / entity declarations (XXE)
+    ├── MappingError             (also ValueError)  wrong or missing column mapping
+    ├── TimestampError           (also ValueError)  timestamps that cannot be parsed
+    ├── WorkspaceError           the DuckDB workspace cannot be opened or is inconsistent
+    │   └── LogNotFoundError     (also KeyError)
+    └── FilterError              (also ValueError)  an invalid filter spec
+"""
+
+from __future__ import annotations
+
+
+class BatonError(Exception):
+    """Root of every error Baton raises on purpose."""
+
+
+class SourceError(BatonError):
+    """A source file or system cannot be read."""
+
+
+class SourceNotFoundError(SourceError, FileNotFoundError):
+    """The named source file does not exist."""
+
+
+class UnsupportedFormatError(SourceError, ValueError):
+    """The file's format is not one Baton reads."""
+
+
+class MalformedSourceError(SourceError, ValueError):
+    """The file exists but its content is not what its format promises."""
+
+
+class UnsafeSourceError(SourceError, ValueError):
+    """The file contains constructs Baton refuses for safety (DTDs, entities)."""
+
+
+class MappingError(BatonError, ValueError):
+    """The column mapping does not fit the source."""
+
+
+class TimestampError(BatonError, ValueError):
+    """Timestamps cannot be parsed with the detected or given format."""
+
+
+class WorkspaceError(BatonError):
+    """The workspace cannot be opened or is not in the expected state."""
+
+
+class LogNotFoundError(WorkspaceError, KeyError):
+    """No log of that name exists in the workspace."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FilterError(BatonError, ValueError):
+    """A filter spec is invalid."""

@@ -1,0 +1,168 @@
+"""The one canonical event-log schema: column names, table names and DuckDB DDL.
+
+Every other module takes identifiers from here; nothing else spells a table or column name in SQL.
+
+Tables (one workspace = one DuckDB database, many logs):
+
+``logs``        catalog, one row per log, with provenance (source, mapping, import time, counts, checksum).
+``activities``  activity dictionary per log: integer code -> name (codes are dense, 0-based, by name).
+``events``      one row per activity instance (start/complete pairs merged), ordered per case by
+                (``sort_ts``, ``event_order``); precomputed successor columns make the DFG a group-by.
+``cases``       one row per case: variant, start, end, duration, first and last activity.
+``variants``    one row per distinct activity sequence, with its case count.
+``rejects``     source rows that were not loaded, with the reason and the raw values as JSON.
+``quality``     the data-quality findings of each import (rejects and warnings, with counts and samples).
+``attr_<kind>_<log_id>``  typed further attributes per log (``kind`` is ``event`` or ``case``), keyed by
+                ``event_order`` or ``case_index``.
+
+Ordering: within a case, events are ordered by ``sort_ts`` (the start timestamp where the event has one,
+otherwise its timestamp), then ``timestamp``, then ``event_order`` (position in the source file), so equal
+timestamps keep file order deterministically.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+# ---- canonical column names (the public vocabulary of an event log) ------------------------------
+LOG_ID: Final = "log_id"
+CASE_ID: Final = "case_id"
+ACTIVITY: Final = "activity"
+TIMESTAMP: Final = "timestamp"
+START_TIMESTAMP: Final = "start_timestamp"
+RESOURCE: Final = "resource"
+LIFECYCLE: Final = "lifecycle"
+EVENT_ORDER: Final = "event_order"
+
+# ---- precomputed columns ------------------------------------------------------------------------
+CASE_INDEX: Final = "case_index"
+ACTIVITY_CODE: Final = "activity_code"
+SORT_TS: Final = "sort_ts"
+POSITION: Final = "position"
+NEXT_ACTIVITY_CODE: Final = "next_activity_code"
+NEXT_GAP_US: Final = "next_gap_us"  # next event's timestamp minus this event's timestamp (microseconds)
+NEXT_WAIT_US: Final = "next_wait_us"  # next event's sort_ts minus this event's timestamp (microseconds)
+SERVICE_US: Final = "service_us"  # timestamp minus start_timestamp, NULL without a start
+VARIANT_ID: Final = "variant_id"
+
+# The mapping keys users pass (pm4py's vocabulary) and the canonical column each fills.
+MAPPING_KEYS: Final[dict[str, str]] = {
+    "case_id_key": CASE_ID,
+    "activity_key": ACTIVITY,
+    "timestamp_key": TIMESTAMP,
+    "start_timestamp_key": START_TIMESTAMP,
+    "resource_key": RESOURCE,
+    "lifecycle_key": LIFECYCLE,
+}
+REQUIRED_KEYS: Final = ("case_id_key", "activity_key", "timestamp_key")
+CANONICAL_COLUMNS: Final = tuple(MAPPING_KEYS.values())
+
+# ---- tables --------------------------------------------------------------------------------------
+LOGS: Final = "logs"
+ACTIVITIES: Final = "activities"
+EVENTS: Final = "events"
+CASES: Final = "cases"
+VARIANTS: Final = "variants"
+REJECTS: Final = "rejects"
+QUALITY: Final = "quality"
+SCHEMA_VERSION: Final = 1
+
+AttrKind = Literal["event", "case"]
+
+
+def attribute_table(kind: AttrKind, log_id: int) -> str:
+    """Name of the typed attribute table of one log (identifier built from an integer only)."""
+    if kind not in ("event", "case"):
+        raise ValueError(f"attribute kind must be 'event' or 'case', got {kind!r}")
+    return f"attr_{kind}_{int(log_id)}"
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a source column name for use as a DuckDB identifier (double quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+DDL: Final = f"""
+CREATE SEQUENCE IF NOT EXISTS log_id_seq START 1;
+CREATE TABLE IF NOT EXISTS baton_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS {LOGS} (
+    {LOG_ID} INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE,
+    source VARCHAR NOT NULL,
+    source_format VARCHAR NOT NULL,
+    mapping VARCHAR NOT NULL,          -- JSON: mapping and options used
+    detected VARCHAR NOT NULL,         -- JSON: what the connector detected (delimiter, encoding, formats)
+    imported_at TIMESTAMPTZ NOT NULL,
+    checksum VARCHAR NOT NULL,         -- sha256 of the source file
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_rejected BIGINT NOT NULL,
+    events BIGINT NOT NULL,            -- activity instances stored (after merging lifecycle pairs)
+    cases BIGINT NOT NULL,
+    activities INTEGER NOT NULL,
+    variants BIGINT NOT NULL,
+    first_timestamp TIMESTAMPTZ,
+    last_timestamp TIMESTAMPTZ,
+    has_start_timestamps BOOLEAN NOT NULL,
+    event_attributes VARCHAR NOT NULL, -- JSON: {{name: duckdb type}}
+    case_attributes VARCHAR NOT NULL   -- JSON: {{name: duckdb type}}
+);
+CREATE TABLE IF NOT EXISTS {ACTIVITIES} (
+    {LOG_ID} INTEGER NOT NULL,
+    {ACTIVITY_CODE} INTEGER NOT NULL,
+    {ACTIVITY} VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {EVENTS} (
+    {LOG_ID} INTEGER NOT NULL,
+    {CASE_INDEX} INTEGER NOT NULL,
+    {POSITION} INTEGER NOT NULL,
+    {ACTIVITY_CODE} INTEGER NOT NULL,
+    {TIMESTAMP} TIMESTAMPTZ NOT NULL,
+    {START_TIMESTAMP} TIMESTAMPTZ,
+    {SORT_TS} TIMESTAMPTZ NOT NULL,
+    {RESOURCE} VARCHAR,
+    {LIFECYCLE} VARCHAR,
+    {EVENT_ORDER} BIGINT NOT NULL,
+    {NEXT_ACTIVITY_CODE} INTEGER,
+    {NEXT_GAP_US} BIGINT,
+    {NEXT_WAIT_US} BIGINT,
+    {SERVICE_US} BIGINT
+);
+CREATE TABLE IF NOT EXISTS {CASES} (
+    {LOG_ID} INTEGER NOT NULL,
+    {CASE_INDEX} INTEGER NOT NULL,
+    {CASE_ID} VARCHAR NOT NULL,
+    {VARIANT_ID} INTEGER NOT NULL,
+    n_events INTEGER NOT NULL,
+    start_time TIMESTAMPTZ NOT NULL,   -- earliest sort_ts
+    end_time TIMESTAMPTZ NOT NULL,     -- latest timestamp
+    first_timestamp TIMESTAMPTZ NOT NULL,  -- earliest (complete) timestamp, pm4py's case start
+    duration_us BIGINT NOT NULL,       -- latest minus earliest timestamp (pm4py's case duration)
+    span_us BIGINT NOT NULL,           -- end_time minus start_time (includes the first activity's work)
+    start_activity_code INTEGER NOT NULL,
+    end_activity_code INTEGER NOT NULL,
+    has_rework BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {VARIANTS} (
+    {LOG_ID} INTEGER NOT NULL,
+    {VARIANT_ID} INTEGER NOT NULL,
+    activity_codes INTEGER[] NOT NULL,
+    n_events INTEGER NOT NULL,
+    case_count BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {REJECTS} (
+    {LOG_ID} INTEGER NOT NULL,
+    source_row BIGINT NOT NULL,
+    reason VARCHAR NOT NULL,
+    detail VARCHAR,
+    raw VARCHAR NOT NULL               -- JSON of the source row as read
+);
+CREATE TABLE IF NOT EXISTS {QUALITY} (
+    {LOG_ID} INTEGER NOT NULL,
+    check_name VARCHAR NOT NULL,
+    severity VARCHAR NOT NULL,         -- 'rejected' (rows not loaded) or 'warning' (loaded, worth a look)
+    count BIGINT NOT NULL,
+    message VARCHAR NOT NULL,
+    samples VARCHAR NOT NULL           -- JSON list of sample rows
+);
+"""
