@@ -1,0 +1,167 @@
+"""The ``baton`` command line: import files, list logs, statistics, DFG export, the demo app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from baton.errors import BatonError
+
+DEFAULT_WORKSPACE = Path(os.environ.get("BATON_WORKSPACE", "workspace/baton.duckdb"))
+DEMO_WORKSPACE = Path("workspace/demo.duckdb")
+ROOT = Path(__file__).resolve().parents[1]
+
+app = typer.Typer(help="Baton: process mining and orchestration analytics on DuckDB.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="workspace DuckDB file")]
+
+
+class OutputFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+    table = "table"
+
+
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    from baton.api import open_workspace
+
+    return open_workspace(path)
+
+
+@app.command("import")
+def import_(
+    path: Annotated[Path, typer.Argument(help="CSV, Parquet, Excel, XES(.gz) or OCEL 2.0 file")],
+    name: Annotated[str | None, typer.Option(help="log name (default: file name)")] = None,
+    case_id_key: str | None = None,
+    activity_key: str | None = None,
+    timestamp_key: str | None = None,
+    start_timestamp_key: str | None = None,
+    resource_key: str | None = None,
+    lifecycle_key: str | None = None,
+    source_timezone: Annotated[str, typer.Option(help="zone of timestamps without an offset")] = "UTC",
+    timestamp_format: Annotated[str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'")] = None,
+    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst")] = None,
+    object_type: Annotated[str | None, typer.Option(help="OCEL: object type to flatten on")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+) -> None:
+    """Import a file as a log (re-importing a name replaces it) and print the data-quality report."""
+    ws = _open(workspace)
+    reader = {"object_type": object_type} if object_type else {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(f"importing {path.name}", total=1.0)
+        report = ws.import_file(
+            path, name=name, case_id_key=case_id_key, activity_key=activity_key, timestamp_key=timestamp_key,
+            start_timestamp_key=start_timestamp_key, resource_key=resource_key, lifecycle_key=lifecycle_key,
+            source_timezone=source_timezone, timestamp_format=timestamp_format, dayfirst=dayfirst,
+            progress=lambda stage, share: bar.update(task, completed=share, description=stage),
+            **reader,
+        )
+    out.print(str(report))
+
+
+@app.command("logs")
+def logs(workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
+    """List the logs in the workspace with their provenance."""
+    table = Table("name", "events", "cases", "activities", "variants", "rejected", "source", "imported")
+    for i in _open(workspace).logs():
+        table.add_row(i.name, f"{i.events:,}", f"{i.cases:,}", str(i.activities), f"{i.variants:,}",
+                      f"{i.rows_rejected:,}", i.source, i.imported_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+@app.command("stats")
+def stats(log: str, workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
+    """Headline statistics of a log: cases, events, activities, variants, case durations."""
+    from analytics import get_log_summary
+
+    summary = get_log_summary(_open(workspace).log(log))
+    table = Table("measure", "value")
+    for key, value in summary.as_rows():
+        table.add_row(key, value)
+    out.print(table)
+
+
+@app.command("dfg")
+def dfg(
+    log: str,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+) -> None:
+    """The directly-follows graph of a log (edges with frequency and case frequency)."""
+    from analytics import discover_dfg
+
+    frame = discover_dfg(_open(workspace).log(log)).to_frame()
+    if format is OutputFormat.csv:
+        sys.stdout.write(frame.to_csv(index=False))
+    elif format is OutputFormat.json:
+        sys.stdout.write(json.dumps(frame.to_dict(orient="records"), default=str, indent=1) + "\n")
+    else:
+        table = Table(*[str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            table.add_row(*[str(v) for v in row])
+        out.print(table)
+
+
+@app.command("rejects")
+def rejects(log: str, limit: int = 20, workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
+    """Rejected source rows of a log, with the reason and the raw values."""
+    table = Table("row", "reason", "detail", "raw")
+    for r in _open(workspace).rejects(log, limit=limit).to_pylist():
+        table.add_row(str(r["source_row"]), r["reason"], str(r["detail"] or ""), r["raw"])
+    out.print(table)
+
+
+@app.command("delete")
+def delete(log: str, workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
+    """Delete a log and all its rows."""
+    _open(workspace).delete_log(log)
+    out.print(f"deleted {log}")
+
+
+@app.command("build-demo")
+def build_demo(workspace: WorkspaceOpt = DEMO_WORKSPACE) -> None:
+    """Build the demo workspace from sample_logs/ (the BEFORE and AFTER loan logs)."""
+    from baton.demo import build_demo_workspace
+
+    for report in build_demo_workspace(workspace, ROOT / "sample_logs"):
+        out.print(str(report))
+
+
+@app.command("demo")
+def demo(port: int = 8501, workspace: WorkspaceOpt = DEMO_WORKSPACE) -> None:
+    """Build the demo workspace if needed and start the app on it."""
+    from baton.demo import build_demo_workspace, demo_is_current
+
+    if not demo_is_current(workspace, ROOT / "sample_logs"):
+        for report in build_demo_workspace(workspace, ROOT / "sample_logs"):
+            out.print(str(report))
+    env = {**os.environ, "BATON_WORKSPACE": str(workspace.resolve())}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    out.print(f"Baton on http://localhost:{port}  (workspace {workspace})")
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning Baton errors into one clear line and exit code 2."""
+    try:
+        app()
+    except BatonError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from exc
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install Baton with its test extras into .venv and run every check: ruff, mypy, import contracts, pytest
+# (unit, property, pm4py cross-checks, notebooks, browser). Usage: bash scripts/test.sh [pytest args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+# Browser tests use Debian's chromium; install it when we are root and it is missing.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: could not install chromium; browser tests will skip" >&2
+fi
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== mypy"; .venv/bin/mypy baton analytics connectors app_pages app.py
+echo "== import contracts"; .venv/bin/lint-imports
+echo "== pytest"; .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

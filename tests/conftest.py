@@ -1,0 +1,48 @@
+"""Shared fixtures: workspaces, the sample and shared logs; skips become failures under BATON_REQUIRE_ALL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_LOGS = ROOT / "sample_logs"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def ws() -> Iterator:
+    """A fresh in-memory workspace."""
+    from baton.api import open_workspace
+
+    workspace = open_workspace()
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (real public logs and models); skip when this checkout has none beside it."""
+    if not (SHARED_DATA / "logs").is_dir():
+        pytest.skip(f"real public logs not found at {SHARED_DATA} (../shared/data beside the project)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sample_logs() -> Path:
+    """The project's generated sample logs."""
+    return SAMPLE_LOGS
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """In CI (BATON_REQUIRE_ALL=1) a skipped test fails: everything must run there."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("BATON_REQUIRE_ALL") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped, but BATON_REQUIRE_ALL=1 requires every test to run: {reason}"
