@@ -13,10 +13,10 @@ from baton.filters import (
     EventAttribute,
     Filter,
     Follows,
-    Rework,
+    HasRework,
     StartActivities,
     TimeFrame,
-    Variants,
+    VariantSelection,
 )
 
 _CODES = f"SELECT {s.ACTIVITY_CODE} FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = $log_id AND {s.ACTIVITY} IN (SELECT unnest(${{p}}))"
@@ -82,7 +82,7 @@ def _event_attribute(f: EventAttribute, p: str, log_id: int) -> tuple[str, dict[
     return sql, {f"{p}v": list(f.values)}
 
 
-def _variants(f: Variants, p: str) -> tuple[str, dict[str, Any]]:
+def _variants(f: VariantSelection, p: str) -> tuple[str, dict[str, Any]]:
     if f.top_k is not None:
         top = (
             f"SELECT {s.VARIANT_ID} FROM {s.VARIANTS} WHERE {s.LOG_ID} = $log_id "
@@ -124,7 +124,7 @@ def _duration(f: CaseDuration, p: str) -> tuple[str, dict[str, Any]]:
     return " AND ".join(parts) or "TRUE", params
 
 
-def _rework(f: Rework, p: str) -> tuple[str, dict[str, Any]]:
+def _rework(f: HasRework, p: str) -> tuple[str, dict[str, Any]]:
     if f.activity is None and f.min_occurrences == 2:
         return "has_rework", {}
     cond = "" if f.activity is None else f"AND {s.ACTIVITY_CODE} IN ({_codes(p + 'a')})"
@@ -142,10 +142,10 @@ _HANDLERS: dict[type, Any] = {
     TimeFrame: _time_frame,
     CaseAttribute: _case_attribute,
     EventAttribute: _event_attribute,
-    Variants: _variants,
+    VariantSelection: _variants,
     StartActivities: lambda f, p: _endpoints("start_activity_code", f.activities, p),
     EndActivities: lambda f, p: _endpoints("end_activity_code", f.activities, p),
     Follows: _follows,
     CaseDuration: _duration,
-    Rework: _rework,
+    HasRework: _rework,
 }

@@ -57,7 +57,7 @@ class EventAttribute:
 
 
 @dataclass(frozen=True, slots=True)
-class Variants:
+class VariantSelection:
     """Cases of the given variants (by id), or of the ``top_k`` most frequent variants."""
 
     kind: ClassVar[str] = "variants"
@@ -106,7 +106,7 @@ class CaseDuration:
 
 
 @dataclass(frozen=True, slots=True)
-class Rework:
+class HasRework:
     """Cases in which an activity (any, or the one named) occurs at least ``min_occurrences`` times."""
 
     kind: ClassVar[str] = "rework"
@@ -119,12 +119,12 @@ Filter = (
     TimeFrame
     | CaseAttribute
     | EventAttribute
-    | Variants
+    | VariantSelection
     | StartActivities
     | EndActivities
     | Follows
     | CaseDuration
-    | Rework
+    | HasRework
 )
 FILTER_TYPES: dict[str, type] = {
     cls.kind: cls
@@ -132,12 +132,12 @@ FILTER_TYPES: dict[str, type] = {
         TimeFrame,
         CaseAttribute,
         EventAttribute,
-        Variants,
+        VariantSelection,
         StartActivities,
         EndActivities,
         Follows,
         CaseDuration,
-        Rework,
+        HasRework,
     )
 }
 
@@ -220,9 +220,9 @@ __all__ = [
     "Filter",
     "FilterSpec",
     "Follows",
-    "Rework",
+    "HasRework",
     "StartActivities",
     "TimeFrame",
-    "Variants",
+    "VariantSelection",
     "compile_case_filter",
 ]

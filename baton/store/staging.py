@@ -143,7 +143,7 @@ def build_staging(
         ELSE reason END AS reason
     FROM r
     """  # noqa: S608 - identifiers from schema or quoted source names; values bound
-    cur.execute(sql, params)
+    cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})  # unused names are an error
 
 
 def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool) -> int:

@@ -56,11 +56,17 @@ class Workspace:
         []
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool = False) -> None:
         self._con = connection
         self.path = path
+        self.read_only = read_only
         self._write_lock = threading.Lock()
         cur = self.cursor()
+        if read_only:
+            tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if s.LOGS not in tables:
+                raise WorkspaceError(f"{path} holds no Baton workspace; open it writable once to create one")
+            return
         cur.execute(s.DDL)
         cur.execute(q.SET_META, ["schema_version", str(s.SCHEMA_VERSION)])
 
@@ -82,7 +88,7 @@ class Workspace:
                 f"{target} is not a Baton workspace (DuckDB said: {exc}); pass a new file name or an existing "
                 "workspace written by DuckDB 2.x"
             ) from exc
-        return cls(con, target)
+        return cls(con, target, read_only=read_only)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the shared connection, with the session time zone set to UTC."""
