@@ -38,8 +38,15 @@ def simplify(payload: ProcessMapPayload, *, activities_pct: float, paths_pct: fl
     chosen = set(range(n_paths))
     for node in kept:
         for side in ("source", "target"):
-            idx = next((i for i, e in enumerate(candidates) if getattr(e, side) == node
-                        and getattr(e, "target" if side == "source" else "source") != node), None)
+            idx = next(
+                (
+                    i
+                    for i, e in enumerate(candidates)
+                    if getattr(e, side) == node
+                    and getattr(e, "target" if side == "source" else "source") != node
+                ),
+                None,
+            )
             if idx is not None:
                 chosen.add(idx)
     edges = tuple(candidates[i] for i in sorted(chosen))
@@ -98,8 +105,10 @@ def to_dot(view: MapView, *, measure: Measure = "frequency") -> str:
     for e, (label, value) in zip(view.edges, labels, strict=True):
         width = 1 + 5 * (value / top_edge if top_edge else 0)
         color = _shade(value, top_edge, palette) if measure != "frequency" else "#475569"
-        lines.append(f"  {_quote(e.source)} -> {_quote(e.target)} [label={_quote(' ' + label)}, "
-                     f"penwidth={width:.2f}, color={_quote(color)}];")
+        lines.append(
+            f"  {_quote(e.source)} -> {_quote(e.target)} [label={_quote(' ' + label)}, "
+            f"penwidth={width:.2f}, color={_quote(color)}];"
+        )
     lines += _endpoint_edges(view.starts.items(), "__start__", outgoing=True)
     lines += _endpoint_edges(view.ends.items(), "__end__", outgoing=False)
     lines.append("}")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import streamlit as st
 
-from app_pages.map_dot import human_duration, simplify, to_dot
+from app_pages.map_dot import Measure, human_duration, simplify, to_dot
 from app_pages.state import map_payload, workspace_or_stop, workspace_path
 
 ws = workspace_or_stop()
@@ -39,15 +41,20 @@ with left:
     measure = st.radio(
         "Show",
         ["frequency", "median_wait", "mean_wait"],
-        format_func={"frequency": "Absolute frequency", "median_wait": "Median waiting time",
-                     "mean_wait": "Mean waiting time"}.get,
+        format_func={
+            "frequency": "Absolute frequency",
+            "median_wait": "Median waiting time",
+            "mean_wait": "Mean waiting time",
+        }.get,
         key="measure",
     )
     activities_pct = st.slider("Activities %", 0, 100, 100, step=5, key="activities_pct")
     paths_pct = st.slider("Paths %", 0, 100, 10, step=5, key="paths_pct")
 view = simplify(payload, activities_pct=activities_pct, paths_pct=paths_pct)
 with left:
-    st.caption(f"{len(view.activities)} of {len(payload.activities)} activities, "
-               f"{len(view.edges)} of {len(payload.edges)} paths")
+    st.caption(
+        f"{len(view.activities)} of {len(payload.activities)} activities, "
+        f"{len(view.edges)} of {len(payload.edges)} paths"
+    )
 with right:
-    st.graphviz_chart(to_dot(view, measure=measure), width="stretch")
+    st.graphviz_chart(to_dot(view, measure=cast(Measure, measure)), width="stretch")

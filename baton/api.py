@@ -20,7 +20,21 @@ from connectors import read_source
 from connectors.base import RawSource
 from connectors.mapping import resolve_mapping
 
-FORMATS = ("csv", "tsv", "txt", "parquet", "xlsx", "xls", "xlsm", "ods", "xes", "xes.gz", "jsonocel", "xmlocel", "sqlite")
+FORMATS = (
+    "csv",
+    "tsv",
+    "txt",
+    "parquet",
+    "xlsx",
+    "xls",
+    "xlsm",
+    "ods",
+    "xes",
+    "xes.gz",
+    "jsonocel",
+    "xmlocel",
+    "sqlite",
+)
 
 
 class Workspace(_StoreWorkspace):
@@ -60,23 +74,37 @@ class Workspace(_StoreWorkspace):
         """
         raw = self.read(path, **reader_options)
         user = {
-            "case_id_key": case_id_key, "activity_key": activity_key, "timestamp_key": timestamp_key,
-            "start_timestamp_key": start_timestamp_key, "resource_key": resource_key,
+            "case_id_key": case_id_key,
+            "activity_key": activity_key,
+            "timestamp_key": timestamp_key,
+            "start_timestamp_key": start_timestamp_key,
+            "resource_key": resource_key,
             "lifecycle_key": lifecycle_key,
         }
         mapping = resolve_mapping(raw.table, {k: v for k, v in user.items() if v}, raw.default_mapping)
         options = ImportOptions(
-            source_timezone=source_timezone, timestamp_format=timestamp_format,
-            start_timestamp_format=start_timestamp_format, dayfirst=dayfirst,
+            source_timezone=source_timezone,
+            timestamp_format=timestamp_format,
+            start_timestamp_format=start_timestamp_format,
+            dayfirst=dayfirst,
             case_attributes=tuple(case_attributes) if case_attributes is not None else None,
         )
         source = SourceData(
-            path=str(raw.path), format=raw.format, table=raw.table, checksum=raw.checksum,
+            path=str(raw.path),
+            format=raw.format,
+            table=raw.table,
+            checksum=raw.checksum,
             detected={**raw.detected, **({"reader_options": reader_options} if reader_options else {})},
             case_attributes=raw.case_attributes,
         )
-        return import_table(self, source, name=name or default_log_name(raw.path), mapping=mapping,
-                            options=options, progress=progress)
+        return import_table(
+            self,
+            source,
+            name=name or default_log_name(raw.path),
+            mapping=mapping,
+            options=options,
+            progress=progress,
+        )
 
 
 def default_log_name(path: Path) -> str:

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +27,7 @@ err = Console(stderr=True)
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="workspace DuckDB file")]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     csv = "csv"
     json = "json"
     table = "table"
@@ -50,7 +50,9 @@ def import_(
     resource_key: str | None = None,
     lifecycle_key: str | None = None,
     source_timezone: Annotated[str, typer.Option(help="zone of timestamps without an offset")] = "UTC",
-    timestamp_format: Annotated[str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'")] = None,
+    timestamp_format: Annotated[
+        str | None, typer.Option(help="strptime format, e.g. '%d/%m/%Y %H:%M'")
+    ] = None,
     dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst")] = None,
     object_type: Annotated[str | None, typer.Option(help="OCEL: object type to flatten on")] = None,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
@@ -58,13 +60,22 @@ def import_(
     """Import a file as a log (re-importing a name replaces it) and print the data-quality report."""
     ws = _open(workspace)
     reader = {"object_type": object_type} if object_type else {}
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True
+    ) as bar:
         task = bar.add_task(f"importing {path.name}", total=1.0)
         report = ws.import_file(
-            path, name=name, case_id_key=case_id_key, activity_key=activity_key, timestamp_key=timestamp_key,
-            start_timestamp_key=start_timestamp_key, resource_key=resource_key, lifecycle_key=lifecycle_key,
-            source_timezone=source_timezone, timestamp_format=timestamp_format, dayfirst=dayfirst,
+            path,
+            name=name,
+            case_id_key=case_id_key,
+            activity_key=activity_key,
+            timestamp_key=timestamp_key,
+            start_timestamp_key=start_timestamp_key,
+            resource_key=resource_key,
+            lifecycle_key=lifecycle_key,
+            source_timezone=source_timezone,
+            timestamp_format=timestamp_format,
+            dayfirst=dayfirst,
             progress=lambda stage, share: bar.update(task, completed=share, description=stage),
             **reader,
         )
@@ -76,19 +87,43 @@ def logs(workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
     """List the logs in the workspace with their provenance."""
     table = Table("name", "events", "cases", "activities", "variants", "rejected", "source", "imported")
     for i in _open(workspace).logs():
-        table.add_row(i.name, f"{i.events:,}", f"{i.cases:,}", str(i.activities), f"{i.variants:,}",
-                      f"{i.rows_rejected:,}", i.source, i.imported_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            i.name,
+            f"{i.events:,}",
+            f"{i.cases:,}",
+            str(i.activities),
+            f"{i.variants:,}",
+            f"{i.rows_rejected:,}",
+            i.source,
+            i.imported_at.strftime("%Y-%m-%d %H:%M"),
+        )
     out.print(table)
 
 
 @app.command("stats")
 def stats(log: str, workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
     """Headline statistics of a log: cases, events, activities, variants, case durations."""
-    from analytics import get_log_summary
+    from analytics import get_case_durations
 
-    summary = get_log_summary(_open(workspace).log(log))
+    ws = _open(workspace)
+    info = ws.info(log)
+    d = get_case_durations(ws.log(log)).stats
     table = Table("measure", "value")
-    for key, value in summary.as_rows():
+    rows = [
+        ("cases", f"{info.cases:,}"),
+        ("events", f"{info.events:,}"),
+        ("activities", f"{info.activities:,}"),
+        ("variants", f"{info.variants:,}"),
+        ("first event", str(info.first_timestamp)),
+        ("last event", str(info.last_timestamp)),
+        ("case duration median", str(d.median)),
+        ("case duration mean", str(d.mean)),
+        ("case duration p90", str(d.p90)),
+        ("case duration max", str(d.max)),
+        ("rows rejected at import", f"{info.rows_rejected:,}"),
+        ("source", f"{info.source} ({info.source_format}, sha256 {info.checksum[:12]})"),
+    ]
+    for key, value in rows:
         table.add_row(key, value)
     out.print(table)
 
@@ -148,8 +183,17 @@ def demo(port: int = 8501, workspace: WorkspaceOpt = DEMO_WORKSPACE) -> None:
         for report in build_demo_workspace(workspace, ROOT / "sample_logs"):
             out.print(str(report))
     env = {**os.environ, "BATON_WORKSPACE": str(workspace.resolve())}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     out.print(f"Baton on http://localhost:{port}  (workspace {workspace})")
     raise typer.Exit(subprocess.call(cmd, env=env))
 

@@ -51,7 +51,9 @@ def _time_frame(f: TimeFrame, p: str) -> tuple[str, dict[str, Any]]:
         "completed": f"end_time >= {a} AND end_time <= {b}",
     }.get(f.mode)
     if sql is None:
-        raise FilterError(f"time frame mode {f.mode!r}; expected contained, intersecting, started or completed")
+        raise FilterError(
+            f"time frame mode {f.mode!r}; expected contained, intersecting, started or completed"
+        )
     return sql, {f"{p}start": f.start, f"{p}end": f.end}
 
 
@@ -72,7 +74,9 @@ def _event_attribute(f: EventAttribute, p: str, log_id: int) -> tuple[str, dict[
             cond = f"{s.ACTIVITY_CODE} IN ({_codes(p + 'v')})"
         else:
             cond = f"{s.quote_identifier(f.name)} IN (SELECT unnest(${p}v))"
-        sql = f"{s.CASE_INDEX} IN (SELECT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id AND {cond})"
+        sql = (
+            f"{s.CASE_INDEX} IN (SELECT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id AND {cond})"
+        )
         return sql, {f"{p}v": list(f.values)}
     col = s.quote_identifier(f.name)
     sql = (
@@ -97,7 +101,10 @@ def _endpoints(column: str, activities: tuple[str, ...], p: str) -> tuple[str, d
 
 
 def _follows(f: Follows, p: str) -> tuple[str, dict[str, Any]]:
-    src, tgt = f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 's')}))", f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 't')}))"
+    src, tgt = (
+        f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 's')}))",
+        f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 't')}))",
+    )
     params = {f"{p}s": [f.source], f"{p}t": [f.target]}
     if f.directly:
         inner = (

@@ -185,7 +185,9 @@ class FilterSpec:
             names = {f.name: f for f in fields(ftype)}
             unknown = set(raw) - set(names)
             if unknown:
-                raise FilterError(f"filter {kind!r} has no field(s) {sorted(unknown)}; fields: {sorted(names)}")
+                raise FilterError(
+                    f"filter {kind!r} has no field(s) {sorted(unknown)}; fields: {sorted(names)}"
+                )
             for k, v in raw.items():
                 if isinstance(v, list):
                     raw[k] = tuple(v)

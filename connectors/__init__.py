@@ -9,11 +9,21 @@ from baton.errors import UnsupportedFormatError
 from connectors.base import RawSource, existing_file
 
 SUFFIXES: dict[str, str] = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel", ".ods": "excel",
-    ".xes": "xes", ".xes.gz": "xes",
-    ".jsonocel": "ocel", ".xmlocel": "ocel", ".sqlite": "ocel", ".sqlite3": "ocel",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
+    ".xes": "xes",
+    ".xes.gz": "xes",
+    ".jsonocel": "ocel",
+    ".xmlocel": "ocel",
+    ".sqlite": "ocel",
+    ".sqlite3": "ocel",
 }
 
 

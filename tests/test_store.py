@@ -45,8 +45,13 @@ def events_of(ws: Workspace, case_id: str) -> list[tuple]:
 SMALL = dict(
     case=["1", "1", "1", "2", "2"],
     act=["A", "B", "C", "A", "C"],
-    ts=["2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z", "2024-01-01T12:00:00Z", "2024-01-02T10:00:00Z",
-        "2024-01-02T12:30:00Z"],
+    ts=[
+        "2024-01-01T10:00:00Z",
+        "2024-01-01T11:00:00Z",
+        "2024-01-01T12:00:00Z",
+        "2024-01-02T10:00:00Z",
+        "2024-01-02T12:30:00Z",
+    ],
 )
 
 
@@ -99,18 +104,36 @@ def test_rejects_are_kept_with_reasons() -> None:
     src = source(
         case=["1", None, "1", "1", "1", "2", "2"],
         act=["A", "B", "", "B", "B", "A", "C"],
-        ts=["2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z", "2024-01-01T11:00:00Z", "31/02/2024 xx",
-            "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z", "2024-01-01T12:00:00Z"],
+        ts=[
+            "2024-01-01T10:00:00Z",
+            "2024-01-01T11:00:00Z",
+            "2024-01-01T11:00:00Z",
+            "31/02/2024 xx",
+            "2024-01-01T12:00:00Z",
+            "2024-01-01T12:00:00Z",
+            "2024-01-01T12:00:00Z",
+        ],
     )
-    src2 = SourceData(src.path, src.format, pa.concat_tables([src.table, src.table.slice(4, 1)
-                      .set_column(3, "__source_row", pa.array([8]))]), "sha", {})
+    src2 = SourceData(
+        src.path,
+        src.format,
+        pa.concat_tables([src.table, src.table.slice(4, 1).set_column(3, "__source_row", pa.array([8]))]),
+        "sha",
+        {},
+    )
     report = load(ws, src2)
     assert report.rejected == {
-        "missing_case_id": 1, "missing_activity": 1, "unparsable_timestamp": 1, "duplicate_event": 1,
+        "missing_case_id": 1,
+        "missing_activity": 1,
+        "unparsable_timestamp": 1,
+        "duplicate_event": 1,
     }
     rejects = ws.rejects("x").to_pylist()
     assert [(r["source_row"], r["reason"]) for r in rejects] == [
-        (2, "missing_case_id"), (3, "missing_activity"), (4, "unparsable_timestamp"), (8, "duplicate_event"),
+        (2, "missing_case_id"),
+        (3, "missing_activity"),
+        (4, "unparsable_timestamp"),
+        (8, "duplicate_event"),
     ]
     assert rejects[2]["detail"] == "31/02/2024 xx"
     assert '"act":"B"' in rejects[0]["raw"]
@@ -128,12 +151,21 @@ def test_equal_timestamps_keep_file_order() -> None:
 def test_time_zones_naive_and_offsets() -> None:
     """Offsets are honoured per value; naive values are read in the declared source zone (DST aware)."""
     ws = Workspace.open()
-    load(ws, source(case=["1", "1", "1"], act=["A", "B", "C"],
-                    ts=["2024-03-30T12:00:00+01:00", "2024-03-31 12:00:00", "2024-03-31T12:00:00-04:00"]),
-         source_timezone="Europe/Berlin")
+    load(
+        ws,
+        source(
+            case=["1", "1", "1"],
+            act=["A", "B", "C"],
+            ts=["2024-03-30T12:00:00+01:00", "2024-03-31 12:00:00", "2024-03-31T12:00:00-04:00"],
+        ),
+        source_timezone="Europe/Berlin",
+    )
     got = [e[1] for e in events_of(ws, "1")]
-    assert got == [datetime(2024, 3, 30, 11, tzinfo=UTC), datetime(2024, 3, 31, 10, tzinfo=UTC),
-                   datetime(2024, 3, 31, 16, tzinfo=UTC)]
+    assert got == [
+        datetime(2024, 3, 30, 11, tzinfo=UTC),
+        datetime(2024, 3, 31, 10, tzinfo=UTC),
+        datetime(2024, 3, 31, 16, tzinfo=UTC),
+    ]
     kinds = {r["check_name"] for r in ws.quality("x").to_pylist()}
     assert "mixed_time_zones" in kinds
 
@@ -143,16 +175,26 @@ def test_lifecycle_pairs_merge_into_instances() -> None:
     ws = Workspace.open()
     report = load(
         ws,
-        source(case=["1"] * 5, act=["A", "A", "B", "B", "C"],
-               lc=["start", "complete", "start", "complete", "start"],
-               ts=["2024-01-01T10:00:00Z", "2024-01-01T10:30:00Z", "2024-01-01T11:00:00Z",
-                   "2024-01-01T12:00:00Z", "2024-01-01T13:00:00Z"]),
+        source(
+            case=["1"] * 5,
+            act=["A", "A", "B", "B", "C"],
+            lc=["start", "complete", "start", "complete", "start"],
+            ts=[
+                "2024-01-01T10:00:00Z",
+                "2024-01-01T10:30:00Z",
+                "2024-01-01T11:00:00Z",
+                "2024-01-01T12:00:00Z",
+                "2024-01-01T13:00:00Z",
+            ],
+        ),
         mapping={**MAP, "lifecycle_key": "lc"},
     )
     assert report.events == 3
     rows = events_of(ws, "1")
     assert [(a, t.hour, t.minute, st.hour if st else None) for a, t, st, _ in rows] == [
-        ("A", 10, 30, 10), ("B", 12, 0, 11), ("C", 13, 0, 13)
+        ("A", 10, 30, 10),
+        ("B", 12, 0, 11),
+        ("C", 13, 0, 13),
     ]
     assert {f.check: f.count for f in report.findings}["unpaired_start"] == 1
     service = ws.cursor().execute("SELECT service_us FROM events ORDER BY position").fetchall()
@@ -164,9 +206,12 @@ def test_start_after_end_rejected_and_order_by_start() -> None:
     ws = Workspace.open()
     report = load(
         ws,
-        source(case=["1", "1", "1"], act=["Long", "Short", "Bad"],
-               st=["2024-01-01T08:00:00Z", "2024-01-01T09:00:00Z", "2024-01-01T12:00:00Z"],
-               ts=["2024-01-01T11:00:00Z", "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"]),
+        source(
+            case=["1", "1", "1"],
+            act=["Long", "Short", "Bad"],
+            st=["2024-01-01T08:00:00Z", "2024-01-01T09:00:00Z", "2024-01-01T12:00:00Z"],
+            ts=["2024-01-01T11:00:00Z", "2024-01-01T10:00:00Z", "2024-01-01T11:00:00Z"],
+        ),
         mapping={**MAP, "start_timestamp_key": "st"},
     )
     assert report.rejected == {"start_after_end": 1}

@@ -5,4 +5,12 @@ from baton.store.quality import QualityFinding
 from baton.store.staging import ImportOptions
 from baton.store.workspace import LogInfo, Workspace
 
-__all__ = ["ImportOptions", "ImportReport", "LogInfo", "QualityFinding", "SourceData", "Workspace", "import_table"]
+__all__ = [
+    "ImportOptions",
+    "ImportReport",
+    "LogInfo",
+    "QualityFinding",
+    "SourceData",
+    "Workspace",
+    "import_table",
+]

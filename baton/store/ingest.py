@@ -22,7 +22,13 @@ from baton.errors import MappingError
 from baton.store import queries as q
 from baton.store.attributes import split_attributes, write_attribute_tables
 from baton.store.precompute import write_log_tables
-from baton.store.quality import QualityFinding, collect_findings, findings_frame, store_findings, write_rejects
+from baton.store.quality import (
+    QualityFinding,
+    collect_findings,
+    findings_frame,
+    store_findings,
+    write_rejects,
+)
 from baton.store.staging import (
     RAW,
     SOURCE_ROW,
@@ -130,18 +136,28 @@ def _run(
     detected: dict[str, Any] = dict(source.detected)
     params: dict[str, Any] = {"tz": options.source_timezone}
     ts_sql, detected["timestamp"] = timestamp_expression(
-        cur, source.table, mapping["timestamp_key"], fmt=options.timestamp_format, options=options,
+        cur,
+        source.table,
+        mapping["timestamp_key"],
+        fmt=options.timestamp_format,
+        options=options,
         source_name=source.path,
     )
     start_sql = None
     if "start_timestamp_key" in mapping:
         start_sql, detected["start_timestamp"] = timestamp_expression(
-            cur, source.table, mapping["start_timestamp_key"], fmt=options.start_timestamp_format,
-            options=options, source_name=source.path,
+            cur,
+            source.table,
+            mapping["start_timestamp_key"],
+            fmt=options.start_timestamp_format,
+            options=options,
+            source_name=source.path,
         )
     tick("validating rows", 0.25)
     build_staging(cur, mapping, ts_sql, start_sql, params)
-    unpaired = build_merged(cur, has_lifecycle="lifecycle_key" in mapping and "start_timestamp_key" not in mapping)
+    unpaired = build_merged(
+        cur, has_lifecycle="lifecycle_key" in mapping and "start_timestamp_key" not in mapping
+    )
     loaded = int(q.fetch_scalar(cur, "SELECT count(*) FROM merged"))
     if loaded == 0:
         _raise_nothing_loaded(cur, source.path, mapping)
@@ -161,22 +177,49 @@ def _run(
     has_start = bool(q.fetch_scalar(cur, "SELECT count(*) > 0 FROM merged WHERE start_timestamp IS NOT NULL"))
     findings = collect_findings(cur, log_id, unpaired_starts=unpaired, notes=[])
     store_findings(cur, log_id, findings)
-    cur.execute(q.INSERT_LOG, {
-        "log_id": log_id, "name": name, "source": source.path, "source_format": source.format,
-        "mapping": json.dumps({"mapping": mapping, "source_timezone": options.source_timezone,
-                               "timestamp_format": options.timestamp_format, "dayfirst": options.dayfirst}),
-        "detected": json.dumps(detected, default=str), "checksum": source.checksum, "rows_read": rows_read,
-        "rows_loaded": rows_read - rejected, "rows_rejected": rejected, "has_start": has_start,
-        "event_attributes": json.dumps(ev_types), "case_attributes": json.dumps(case_types),
-    })
-    counts = q.fetch_one(
-        cur, f"SELECT events, cases, activities, variants FROM {s.LOGS} WHERE {s.LOG_ID} = ?", [log_id]  # noqa: S608
+    cur.execute(
+        q.INSERT_LOG,
+        {
+            "log_id": log_id,
+            "name": name,
+            "source": source.path,
+            "source_format": source.format,
+            "mapping": json.dumps(
+                {
+                    "mapping": mapping,
+                    "source_timezone": options.source_timezone,
+                    "timestamp_format": options.timestamp_format,
+                    "dayfirst": options.dayfirst,
+                }
+            ),
+            "detected": json.dumps(detected, default=str),
+            "checksum": source.checksum,
+            "rows_read": rows_read,
+            "rows_loaded": rows_read - rejected,
+            "rows_rejected": rejected,
+            "has_start": has_start,
+            "event_attributes": json.dumps(ev_types),
+            "case_attributes": json.dumps(case_types),
+        },
     )
+    counts = q.fetch_one(cur, q.LOG_COUNTS, [log_id])
     return ImportReport(
-        name=name, log_id=log_id, source=source.path, source_format=source.format, rows_read=rows_read,
-        rows_loaded=rows_read - rejected, rows_rejected=rejected, events=int(counts[0]), cases=int(counts[1]),
-        activities=int(counts[2]), variants=int(counts[3]), mapping=dict(mapping), detected=detected,
-        findings=tuple(findings), seconds=time.perf_counter() - began, replaced=old is not None,
+        name=name,
+        log_id=log_id,
+        source=source.path,
+        source_format=source.format,
+        rows_read=rows_read,
+        rows_loaded=rows_read - rejected,
+        rows_rejected=rejected,
+        events=int(counts[0]),
+        cases=int(counts[1]),
+        activities=int(counts[2]),
+        variants=int(counts[3]),
+        mapping=dict(mapping),
+        detected=detected,
+        findings=tuple(findings),
+        seconds=time.perf_counter() - began,
+        replaced=old is not None,
         rejected={f.check: f.count for f in findings if f.severity == "rejected"},
     )
 

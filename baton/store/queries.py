@@ -9,6 +9,7 @@ from baton import schema as s
 SET_META: Final = "INSERT OR REPLACE INTO baton_meta VALUES (?, ?)"
 LIST_LOGS: Final = f"SELECT * FROM {s.LOGS} ORDER BY name"  # noqa: S608
 GET_LOG: Final = f"SELECT * FROM {s.LOGS} WHERE name = ?"  # noqa: S608
+LOG_COUNTS: Final = f"SELECT events, cases, activities, variants FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
 NEXT_LOG_ID: Final = "SELECT nextval('log_id_seq')"
 LIST_REJECTS: Final = (
     f"SELECT source_row, reason, detail, raw FROM {s.REJECTS} WHERE {s.LOG_ID} = ? "  # noqa: S608

@@ -56,7 +56,9 @@ class Workspace:
         []
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, path: Path | None, *, read_only: bool = False
+    ) -> None:
         self._con = connection
         self.path = path
         self.read_only = read_only
