@@ -85,6 +85,11 @@ class Workspace:
                 f"cannot open workspace {target}: {exc}; another process may hold it open for writing "
                 "(DuckDB allows one writer): close that process or open a copy"
             ) from exc
+        except duckdb.ConnectionException as exc:
+            raise WorkspaceError(
+                f"cannot open workspace {target}: this process already has it open "
+                f"{'writable' if read_only else 'read-only'} ({exc}); reuse that workspace object"
+            ) from exc
         except duckdb.Error as exc:
             raise WorkspaceError(
                 f"{target} is not a Baton workspace (DuckDB said: {exc}); pass a new file name or an existing "
