@@ -81,7 +81,9 @@ class Workspace(_StoreWorkspace):
             "resource_key": resource_key,
             "lifecycle_key": lifecycle_key,
         }
-        mapping = resolve_mapping(raw.table, {k: v for k, v in user.items() if v}, raw.default_mapping)
+        mapping = resolve_mapping(
+            raw.table, {k: v for k, v in user.items() if v}, raw.default_mapping, source=str(raw.path)
+        )
         options = ImportOptions(
             source_timezone=source_timezone,
             timestamp_format=timestamp_format,
