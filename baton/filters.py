@@ -197,8 +197,11 @@ class FilterSpec:
         return cls(tuple(items))
 
     def to_python(self) -> str:
-        """Python source that rebuilds this spec in a notebook (``from baton.filters import *``)."""
-        return "FilterSpec((" + "".join(f"{f!r}, " for f in self.filters) + "))"
+        """A runnable Python snippet that rebuilds this spec as ``spec`` (for a notebook)."""
+        body = "".join(f"    {f!r},\n" for f in self.filters)
+        return (
+            f"import datetime\n\nfrom baton.filters import *  # noqa: F403\n\nspec = FilterSpec((\n{body}))\n"
+        )
 
 
 def compile_case_filter(spec: FilterSpec, log_id: int) -> tuple[str, dict[str, Any]]:
