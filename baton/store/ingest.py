@@ -74,6 +74,10 @@ class ImportReport:
             f"{self.rows_rejected:,} rejected -> {self.events:,} events, {self.cases:,} cases, "
             f"{self.activities} activities, {self.variants:,} variants ({self.seconds:.2f} s)"
         ]
+        if self.events < self.rows_loaded:
+            lines.append(
+                f"  merged   {self.rows_loaded - self.events:,} lifecycle start/complete pairs into activity instances"
+            )
         lines += [f"  {f.severity:8} {f.check}: {f.count:,} - {f.message}" for f in self.findings]
         return "\n".join(lines)
 
