@@ -72,7 +72,35 @@ def to_pm4py(log: EventLog) -> pd.DataFrame:
 
 def read_xes(path: str) -> pd.DataFrame:
     """pm4py's own reading of a trusted local XES file (used for cross-checks only)."""
-    return _pm4py().read_xes(str(path))
+    pm4py = _pm4py()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "install r4pm" hint
+        return pm4py.read_xes(str(path))
+
+
+def read_csv(path: str, *, case_id_key: str, activity_key: str, timestamp_key: str) -> pd.DataFrame:
+    """A CSV read by pandas and prepared by ``pm4py.format_dataframe`` (ISO timestamps, to UTC).
+
+    Adds ``@@source_row``: the 1-based data row in the file (pm4py's ``@@index`` follows its sort).
+    """
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype={case_id_key: str, activity_key: str})
+    df["@@source_row"] = range(1, len(df) + 1)
+    df[timestamp_key] = pd.to_datetime(df[timestamp_key], utc=True, format="ISO8601")
+    return _pm4py().format_dataframe(
+        df, case_id=case_id_key, activity_key=activity_key, timestamp_key=timestamp_key
+    )
+
+
+def pm4py_case_durations(df: pd.DataFrame) -> dict[str, float]:
+    """pm4py's duration in seconds of every case (last row's minus first row's timestamp, frame order)."""
+    from pm4py.statistics.traces.generic.pandas import case_statistics
+
+    df = df.copy()
+    df.attrs = {}
+    cases = case_statistics.get_cases_description(df)
+    return {str(k): float(v["caseDuration"]) for k, v in cases.items()}
 
 
 def sort_like_pm4py(df: pd.DataFrame) -> pd.DataFrame:
@@ -106,6 +134,7 @@ class Pm4pyPayload:
     """pm4py's own results for the process-map payload (times in seconds, as pm4py returns them)."""
 
     dfg: dict[tuple[str, str], int]
+    performance: dict[tuple[str, str], dict[str, float]]
     mean_wait_s: dict[tuple[str, str], float]
     median_wait_s: dict[tuple[str, str], float]
     variants: dict[tuple[str, ...], int]
@@ -133,12 +162,16 @@ def pm4py_reference_payload(df: pd.DataFrame) -> Pm4pyPayload:
 
     pm4py = _pm4py()
     df = df.copy()  # pm4py's DFG adds a start_timestamp column to the frame it is given
+    # Properties left in attrs by convert_to_dataframe (start_timestamp key of an interval log) make
+    # get_all_case_durations fail (KeyError); without them pm4py uses its default keys.
+    df.attrs = {}
     dfg, _, _ = pm4py.discover_dfg(df)
     perf, _, _ = pm4py.discover_performance_dfg(df)
     durations = [float(d) for d in pm4py.get_all_case_durations(df)]
     variants = pm4py.get_variants(df)
     return Pm4pyPayload(
         dfg={k: int(v) for k, v in dfg.items()},
+        performance={k: {m: float(x) for m, x in v.items()} for k, v in perf.items()},
         mean_wait_s={k: float(v["mean"]) for k, v in perf.items()},
         median_wait_s={k: float(v["median"]) for k, v in perf.items()},
         variants={tuple(k): int(v) for k, v in variants.items()},

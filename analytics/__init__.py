@@ -1,0 +1,54 @@
+"""Process analytics as DuckDB SQL over the stored, precomputed tables, returning frozen results."""
+
+from analytics._query import DurationStats
+from analytics.activities import ActivityStatistics, ActivityStats, get_activity_statistics
+from analytics.dfg import DFG, DfgEdge, discover_dfg, get_end_activities, get_start_activities
+from analytics.durations import CaseDurations, get_case_durations
+from analytics.payload import MapEdge, ProcessMapPayload, get_process_map_payload
+from analytics.performance import EdgePerformance, PerformanceDFG, discover_performance_dfg
+from analytics.resources import (
+    Handover,
+    Handovers,
+    ResourceStatistics,
+    ResourceStats,
+    get_handovers,
+    get_resource_statistics,
+)
+from analytics.rework import ActivityRework, Rework, get_rework
+from analytics.throughput import PeriodThroughput, Throughput, get_throughput
+from analytics.variants import Variant, Variants, get_variants
+
+__all__ = [
+    "DFG",
+    "ActivityRework",
+    "ActivityStatistics",
+    "ActivityStats",
+    "CaseDurations",
+    "DfgEdge",
+    "DurationStats",
+    "EdgePerformance",
+    "Handover",
+    "Handovers",
+    "MapEdge",
+    "PerformanceDFG",
+    "PeriodThroughput",
+    "ProcessMapPayload",
+    "ResourceStatistics",
+    "ResourceStats",
+    "Rework",
+    "Throughput",
+    "Variant",
+    "Variants",
+    "discover_dfg",
+    "discover_performance_dfg",
+    "get_activity_statistics",
+    "get_case_durations",
+    "get_end_activities",
+    "get_handovers",
+    "get_process_map_payload",
+    "get_resource_statistics",
+    "get_rework",
+    "get_start_activities",
+    "get_throughput",
+    "get_variants",
+]
