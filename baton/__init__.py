@@ -20,6 +20,7 @@ _LAZY = {
     "Workspace": "baton.api",
     "EventLog": "baton.log",
     "FilterSpec": "baton.filters",
+    "to_pm4py": "baton.pm4py_bridge",
 }
 
 

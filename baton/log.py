@@ -10,6 +10,19 @@ from baton.filters import FilterSpec, compile_case_filter
 
 if TYPE_CHECKING:
     import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+_EVENTS_OUT = f"""
+WITH c AS ({{cases}}), e AS ({{events}})
+SELECT c.{s.CASE_ID}, a.{s.ACTIVITY}, e.{s.TIMESTAMP}, e.{s.START_TIMESTAMP}, e.{s.RESOURCE}, e.{s.LIFECYCLE},
+       e.{s.EVENT_ORDER}, x.* EXCLUDE ({s.EVENT_ORDER}, {s.CASE_INDEX})
+FROM e
+JOIN c ON c.{s.CASE_INDEX} = e.{s.CASE_INDEX}
+JOIN {s.ACTIVITIES} a ON a.{s.LOG_ID} = e.{s.LOG_ID} AND a.{s.ACTIVITY_CODE} = e.{s.ACTIVITY_CODE}
+LEFT JOIN {{attrs}} x ON x.{s.EVENT_ORDER} = e.{s.EVENT_ORDER}
+ORDER BY e.{s.CASE_INDEX}, e.{s.POSITION}
+"""  # noqa: S608 - identifiers from baton.schema; the attribute table name is built from an integer
 
 
 class CursorSource(Protocol):
@@ -58,6 +71,22 @@ class EventLog:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor on the workspace's connection (safe per thread / Streamlit run)."""
         return self.workspace.cursor()
+
+    def to_arrow(self) -> pa.Table:
+        """The (filtered) events with canonical column names and their further attributes, in case order.
+
+        Columns: case_id, activity, timestamp, start_timestamp, resource, lifecycle, event_order, then the
+        log's event attributes with their stored types. Rows are ordered by case, then event order.
+        """
+        sel = self.selection()
+        sql = _EVENTS_OUT.format(
+            cases=sel.cases_sql, events=sel.events_sql, attrs=s.attribute_table("event", self.log_id)
+        )
+        return self.cursor().sql(sql, params=sel.params).to_arrow_table()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """`to_arrow()` as a pandas DataFrame (timestamps tz-aware, UTC)."""
+        return self.to_arrow().to_pandas()
 
     def selection(self) -> Selection:
         """SQL selecting this log's cases and events after the filters."""
