@@ -24,7 +24,9 @@ def split_attributes(
     if not columns:
         return [], []
     q = s.quote_identifier
-    per_case = ", ".join(f"count(DISTINCT r.{q(c)}) AS n{i}, count(r.{q(c)}) AS v{i}" for i, c in enumerate(columns))
+    per_case = ", ".join(
+        f"count(DISTINCT r.{q(c)}) AS n{i}, count(r.{q(c)}) AS v{i}" for i, c in enumerate(columns)
+    )
     outer = ", ".join(f"max(n{i}) <= 1 AND sum(v{i}) > 0" for i in range(len(columns)))
     sql = (
         f"SELECT {outer} FROM (SELECT {per_case} FROM {RAW} r "  # noqa: S608
@@ -48,15 +50,19 @@ def write_attribute_tables(
         f"WHERE e.{s.LOG_ID} = $log_id",
         {"log_id": log_id},
     )
-    case_select = "".join(f", first(r.{q(c)} ORDER BY r.{SOURCE_ROW}) FILTER (r.{q(c)} IS NOT NULL) AS {q(c)}" for c in case_cols)
+    case_select = "".join(
+        f", first(r.{q(c)} ORDER BY r.{SOURCE_ROW}) FILTER (r.{q(c)} IS NOT NULL) AS {q(c)}"
+        for c in case_cols
+    )
     cur.execute(
         f"CREATE TABLE {case_table} AS SELECT cm.{s.CASE_INDEX}{case_select} "  # noqa: S608
         f"FROM merged m JOIN case_map cm USING ({s.CASE_ID}) JOIN {RAW} r ON r.{SOURCE_ROW} = m.source_row "
         f"GROUP BY cm.{s.CASE_INDEX}"
     )
-    return _types(cur, ev_table, skip=2), _types(cur, case_table, skip=1)
+    return attribute_types(cur, ev_table, skip=2), attribute_types(cur, case_table, skip=1)
 
 
-def _types(cur: duckdb.DuckDBPyConnection, table: str, *, skip: int) -> dict[str, str]:
+def attribute_types(cur: duckdb.DuckDBPyConnection, table: str, *, skip: int) -> dict[str, str]:
+    """{column: DuckDB type} of an attribute table, without its ``skip`` key columns."""
     rows = cur.execute(f"DESCRIBE {table}").fetchall()
     return {r[0]: r[1] for r in rows[skip:]}

@@ -21,6 +21,8 @@ from baton import schema as s
 from baton.errors import MappingError
 from baton.store import queries as q
 from baton.store.attributes import split_attributes, write_attribute_tables
+from baton.store.fastpath import FastLog, prepare_fast
+from baton.store.fastwrite import constant_per_case, write_attribute_tables_fast, write_log_tables_fast
 from baton.store.precompute import write_log_tables
 from baton.store.quality import (
     QualityFinding,
@@ -138,94 +140,97 @@ def _run(
     cur.register(RAW, source.table)
     tick("parsing timestamps", 0.1)
     detected: dict[str, Any] = dict(source.detected)
-    params: dict[str, Any] = {"tz": options.source_timezone}
-    ts_sql, detected["timestamp"] = timestamp_expression(
-        cur,
-        source.table,
-        mapping["timestamp_key"],
-        fmt=options.timestamp_format,
-        options=options,
-        source_name=source.path,
-    )
-    start_sql = None
-    if "start_timestamp_key" in mapping:
-        start_sql, detected["start_timestamp"] = timestamp_expression(
-            cur,
-            source.table,
-            mapping["start_timestamp_key"],
-            fmt=options.start_timestamp_format,
-            options=options,
-            source_name=source.path,
-        )
-    tick("validating rows", 0.25)
-    build_staging(cur, mapping, ts_sql, start_sql, params)
-    unpaired = build_merged(
-        cur, has_lifecycle="lifecycle_key" in mapping and "start_timestamp_key" not in mapping
-    )
-    loaded = int(q.fetch_scalar(cur, "SELECT count(*) FROM merged"))
-    if loaded == 0:
-        _raise_nothing_loaded(cur, source.path, mapping)
+    unpaired, fast = _stage_rows(cur, source, mapping, options, detected)
     tick("precomputing", 0.45)
-    write_log_tables(cur, log_id)
+    if fast is None:
+        write_log_tables(cur, log_id)
+    else:
+        write_log_tables_fast(cur, log_id, fast)
     tick("attributes", 0.75)
+    ev_types, case_types = _write_attributes(cur, log_id, source, mapping, options, fast)
+    del fast  # the arrays are large; the rest of the import needs none of them
+    tick("quality report", 0.9)
+    write_rejects(cur, log_id)
+    rejected = int(q.fetch_scalar(cur, "SELECT count(*) FROM stg WHERE reason IS NOT NULL"))
+    findings = collect_findings(cur, log_id, unpaired_starts=unpaired, notes=[])
+    store_findings(cur, log_id, findings)
+    rows_read = source.table.num_rows
+    cur.execute(q.INSERT_LOG, {
+        "log_id": log_id, "name": name, "source": source.path, "source_format": source.format,
+        "mapping": json.dumps({"mapping": mapping, "source_timezone": options.source_timezone,
+                               "timestamp_format": options.timestamp_format, "dayfirst": options.dayfirst}),
+        "detected": json.dumps(detected, default=str), "checksum": source.checksum, "rows_read": rows_read,
+        "rows_loaded": rows_read - rejected, "rows_rejected": rejected,
+        "has_start": bool(q.fetch_scalar(cur, "SELECT count(*) > 0 FROM merged WHERE start_timestamp IS NOT NULL")),
+        "event_attributes": json.dumps(ev_types), "case_attributes": json.dumps(case_types),
+    })  # fmt: skip
+    events, cases, activities, variants = q.fetch_one(cur, q.LOG_COUNTS, [log_id])
+    return ImportReport(
+        name=name, log_id=log_id, source=source.path, source_format=source.format, rows_read=rows_read,
+        rows_loaded=rows_read - rejected, rows_rejected=rejected, events=int(events), cases=int(cases),
+        activities=int(activities), variants=int(variants), mapping=dict(mapping), detected=detected,
+        findings=tuple(findings), seconds=time.perf_counter() - began, replaced=old is not None,
+        rejected={f.check: f.count for f in findings if f.severity == "rejected"},
+    )  # fmt: skip
+
+
+def _stage_rows(
+    cur: duckdb.DuckDBPyConnection,
+    source: SourceData,
+    mapping: dict[str, str],
+    options: ImportOptions,
+    detected: dict[str, Any],
+) -> tuple[int, FastLog | None]:
+    """Parse timestamps, classify rows, merge lifecycles; returns unpaired starts and the fast path's arrays."""
+    params: dict[str, Any] = {"tz": options.source_timezone}
+    key = mapping["timestamp_key"]
+    ts_sql, detected["timestamp"], ts_check = timestamp_expression(
+        cur, source.table, key, fmt=options.timestamp_format, options=options, source_name=source.path
+    )
+    start_sql, start_check = None, None
+    if "start_timestamp_key" in mapping:
+        start_sql, detected["start_timestamp"], start_check = timestamp_expression(
+            cur, source.table, mapping["start_timestamp_key"], fmt=options.start_timestamp_format,
+            options=options, source_name=source.path,
+        )  # fmt: skip
+    fast = None
+    if options.fast_path and start_sql is None:
+        fast = prepare_fast(cur, source.table, mapping, ts_sql, params)
+    detected["import_path"] = "fast" if fast is not None else "general"
+    if fast is None:
+        for check in (ts_check, start_check):
+            if check is not None:
+                check()  # raises TimestampError naming rows and a format when no value parses
+    text_ts = pa.types.is_string(source.table.schema.field(key).type)
+    build_staging(cur, mapping, ts_sql, start_sql, params, fast=fast is not None, text_timestamps=text_ts)
+    lifecycle = "lifecycle_key" in mapping and "start_timestamp_key" not in mapping
+    unpaired = build_merged(cur, has_lifecycle=lifecycle, fast=fast)
+    if int(q.fetch_scalar(cur, "SELECT count(*) FROM merged")) == 0:
+        _raise_nothing_loaded(cur, source.path, mapping)
+    return unpaired, fast
+
+
+def _write_attributes(
+    cur: duckdb.DuckDBPyConnection,
+    log_id: int,
+    source: SourceData,
+    mapping: dict[str, str],
+    options: ImportOptions,
+    fast: FastLog | None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split further columns into event and case attributes and write their typed tables."""
     attr_cols = [c for c in source.table.column_names if c not in set(mapping.values()) | {SOURCE_ROW}]
     declared = options.case_attributes
     if declared is None and source.case_attributes:
         declared = source.case_attributes
-    ev_cols, case_cols = split_attributes(cur, attr_cols, declared)
-    ev_types, case_types = write_attribute_tables(cur, log_id, ev_cols, case_cols)
-    tick("quality report", 0.9)
-    write_rejects(cur, log_id)
-    rows_read = source.table.num_rows
-    rejected = int(q.fetch_scalar(cur, "SELECT count(*) FROM stg WHERE reason IS NOT NULL"))
-    has_start = bool(q.fetch_scalar(cur, "SELECT count(*) > 0 FROM merged WHERE start_timestamp IS NOT NULL"))
-    findings = collect_findings(cur, log_id, unpaired_starts=unpaired, notes=[])
-    store_findings(cur, log_id, findings)
-    cur.execute(
-        q.INSERT_LOG,
-        {
-            "log_id": log_id,
-            "name": name,
-            "source": source.path,
-            "source_format": source.format,
-            "mapping": json.dumps(
-                {
-                    "mapping": mapping,
-                    "source_timezone": options.source_timezone,
-                    "timestamp_format": options.timestamp_format,
-                    "dayfirst": options.dayfirst,
-                }
-            ),
-            "detected": json.dumps(detected, default=str),
-            "checksum": source.checksum,
-            "rows_read": rows_read,
-            "rows_loaded": rows_read - rejected,
-            "rows_rejected": rejected,
-            "has_start": has_start,
-            "event_attributes": json.dumps(ev_types),
-            "case_attributes": json.dumps(case_types),
-        },
-    )
-    counts = q.fetch_one(cur, q.LOG_COUNTS, [log_id])
-    return ImportReport(
-        name=name,
-        log_id=log_id,
-        source=source.path,
-        source_format=source.format,
-        rows_read=rows_read,
-        rows_loaded=rows_read - rejected,
-        rows_rejected=rejected,
-        events=int(counts[0]),
-        cases=int(counts[1]),
-        activities=int(counts[2]),
-        variants=int(counts[3]),
-        mapping=dict(mapping),
-        detected=detected,
-        findings=tuple(findings),
-        seconds=time.perf_counter() - began,
-        replaced=old is not None,
-        rejected={f.check: f.count for f in findings if f.severity == "rejected"},
-    )
+    if fast is None:
+        ev_cols, case_cols = split_attributes(cur, attr_cols, declared)
+        return write_attribute_tables(cur, log_id, ev_cols, case_cols)
+    if declared is None:
+        declared = tuple(c for c in attr_cols if constant_per_case(fast, c))
+    case_cols = [c for c in attr_cols if c in declared]
+    ev_cols = [c for c in attr_cols if c not in case_cols]
+    return write_attribute_tables_fast(cur, log_id, fast, ev_cols, case_cols)
 
 
 def _check_mapping(source: SourceData, mapping: dict[str, str]) -> None:

@@ -53,12 +53,8 @@ SELECT count(*), list(source_row ORDER BY source_row)[1:{SAMPLES}]
 FROM merged WHERE {s.TIMESTAMP} > now() + INTERVAL 1 DAY
 """  # noqa: S608
 
-# Offsets as written in the source text ('+01:00', 'Z', none): more than one means mixed zones.
-ZONES_IN_TEXT: Final = r"""
-SELECT coalesce(nullif(regexp_extract(ts_raw, '(Z|[+-]\d\d:?\d\d)$'), ''), 'none') AS zone,
-       count(*) AS n, min(source_row) AS first_row
-FROM stg WHERE ts_raw IS NOT NULL GROUP BY zone ORDER BY n DESC
-"""
+# Offsets as written in the source text, counted by staging (``ts_zones``): more than one means mixed zones.
+ZONES_IN_TEXT: Final = "SELECT zone, n, first_row FROM ts_zones ORDER BY n DESC, zone"
 
 
 def write_rejects(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
@@ -79,24 +75,48 @@ def collect_findings(
     ]
     n, sample = cur.execute(SINGLE_EVENT_CASES, p).fetchall()[0]
     if n:
-        out.append(QualityFinding("single_event_cases", "warning", int(n),
-                                  "cases with a single event (loaded; they have no flow)",
-                                  tuple({"case_id": c} for c in sample)))
+        out.append(
+            QualityFinding(
+                "single_event_cases",
+                "warning",
+                int(n),
+                "cases with a single event (loaded; they have no flow)",
+                tuple({"case_id": c} for c in sample),
+            )
+        )
     n, sample = cur.execute(FUTURE_EVENTS).fetchall()[0]
     if n:
-        out.append(QualityFinding("future_timestamps", "warning", int(n),
-                                  "events dated more than a day after the import (loaded; check the clock or zone)",
-                                  tuple({"row": r} for r in sample)))
+        out.append(
+            QualityFinding(
+                "future_timestamps",
+                "warning",
+                int(n),
+                "events dated more than a day after the import (loaded; check the clock or zone)",
+                tuple({"row": r} for r in sample),
+            )
+        )
     zones = cur.execute(ZONES_IN_TEXT).fetchall()
     if len(zones) > 1:
-        out.append(QualityFinding("mixed_time_zones", "warning", sum(z[1] for z in zones),
-                                  "timestamps written with different UTC offsets (all converted to UTC; "
-                                  "naive ones read in the source time zone)",
-                                  tuple({"offset": z[0], "rows": z[1], "first_row": z[2]} for z in zones)))
+        out.append(
+            QualityFinding(
+                "mixed_time_zones",
+                "warning",
+                sum(z[1] for z in zones),
+                "timestamps written with different UTC offsets (all converted to UTC; "
+                "naive ones read in the source time zone)",
+                tuple({"offset": z[0], "rows": z[1], "first_row": z[2]} for z in zones),
+            )
+        )
     if unpaired_starts:
-        out.append(QualityFinding("unpaired_start", "warning", unpaired_starts,
-                                  "start events without a matching complete (kept as instances of their own)",
-                                  ()))
+        out.append(
+            QualityFinding(
+                "unpaired_start",
+                "warning",
+                unpaired_starts,
+                "start events without a matching complete (kept as instances of their own)",
+                (),
+            )
+        )
     return out + notes
 
 

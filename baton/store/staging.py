@@ -7,8 +7,9 @@ start/complete pairs merged into one activity instance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -19,6 +20,11 @@ from baton.errors import TimestampError
 
 RAW = "raw_src"
 SOURCE_ROW = "__source_row"
+
+if TYPE_CHECKING:
+    from baton.store.fastpath import FastLog
+
+Check = Callable[[], object]
 
 #: Reject reasons, checked in this order (first that applies wins).
 REJECT_REASONS: dict[str, str] = {
@@ -42,6 +48,7 @@ class ImportOptions:
     start_timestamp_format: str | None = None
     dayfirst: bool | None = None
     case_attributes: tuple[str, ...] | None = None  # None: detect columns constant within each case
+    fast_path: bool = True  # False forces the general SQL path (same tables; for tests and comparisons)
     detected: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,19 +60,23 @@ def timestamp_expression(
     fmt: str | None,
     options: ImportOptions,
     source_name: str,
-) -> tuple[str, dict[str, Any]]:
-    """SQL yielding TIMESTAMPTZ for ``column`` of the raw source, and what was detected about it."""
+) -> tuple[str, dict[str, Any], Check | None]:
+    """SQL yielding TIMESTAMPTZ for ``column`` of the raw source, what was detected, and a deferred check.
+
+    The check (text columns only) scans the whole column and raises TimestampError naming rows and a
+    format to pass when no value parses; the caller runs it unless the fast path already parsed every value.
+    """
     col = s.quote_identifier(column)
     typ = table.schema.field(column).type
     if pa.types.is_timestamp(typ):
         if typ.tz is not None:
-            return f"CAST({col} AS TIMESTAMPTZ)", {"type": str(typ)}
-        return f"timezone($tz, CAST({col} AS TIMESTAMP))", {"type": str(typ), "naive": True}
+            return f"CAST({col} AS TIMESTAMPTZ)", {"type": str(typ)}, None
+        return f"timezone($tz, CAST({col} AS TIMESTAMP))", {"type": str(typ), "naive": True}, None
     if pa.types.is_date(typ):
-        return f"timezone($tz, CAST({col} AS TIMESTAMP))", {"type": str(typ), "naive": True}
+        return f"timezone($tz, CAST({col} AS TIMESTAMP))", {"type": str(typ), "naive": True}, None
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         unit = ts.detect_epoch_unit(_sample(cur, column, numeric=True), column=column, source=source_name)
-        return ts.epoch_sql(col, unit), {"type": str(typ), "epoch_unit": unit}
+        return ts.epoch_sql(col, unit), {"type": str(typ), "epoch_unit": unit}, None
     if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
         raise TimestampError(
             f"{source_name}: column {column!r} has type {typ}, expected text or a timestamp; map "
@@ -80,12 +91,18 @@ def timestamp_expression(
     spec = ts.detect_timestamp_format(
         values, timestamp_format=fmt, dayfirst=options.dayfirst, column=column, source=source_name
     )
-    # raises TimestampError naming rows and a format to pass when no value parses
-    ts.check_timestamp_column(cur, RAW, column, spec, tz=options.source_timezone, source=source_name)
-    return ts.timestamp_sql(col, spec, tz_param="tz"), asdict(spec)
+
+    def check() -> object:
+        return ts.check_timestamp_column(
+            cur, RAW, column, spec, tz=options.source_timezone, source=source_name
+        )
+
+    return ts.timestamp_sql(col, spec, tz_param="tz"), asdict(spec), check
 
 
-def _sample(cur: duckdb.DuckDBPyConnection, column: str, *, numeric: bool = False, n: int = 2000) -> list[Any]:
+def _sample(
+    cur: duckdb.DuckDBPyConnection, column: str, *, numeric: bool = False, n: int = 2000
+) -> list[Any]:
     col = s.quote_identifier(column)
     where = f"{col} IS NOT NULL" if numeric else f"{col} IS NOT NULL AND trim({col}) <> ''"
     sql = f"SELECT {col} FROM {RAW} WHERE {where} USING SAMPLE reservoir({int(n)} ROWS) REPEATABLE (7)"  # noqa: S608
@@ -106,8 +123,15 @@ def build_staging(
     ts_sql: str,
     start_sql: str | None,
     params: dict[str, Any],
+    *,
+    fast: bool,
+    text_timestamps: bool,
 ) -> None:
-    """Create temp table ``stg`` with canonical columns and the reject reason of each row."""
+    """Create temp table ``stg`` with canonical columns and the reject reason of each row.
+
+    On the fast path (every row loads, nothing to merge: see `fastpath.prepare_fast`) ``stg`` stays empty
+    and only the offsets written in the timestamp text are counted, for the quality report.
+    """
     start_raw = _text(mapping.get("start_timestamp_key"))
     sql = f"""
     CREATE OR REPLACE TEMP TABLE stg AS
@@ -121,7 +145,7 @@ def build_staging(
                {start_sql or "CAST(NULL AS TIMESTAMPTZ)"} AS {s.START_TIMESTAMP},
                {_text(mapping.get("resource_key"))} AS {s.RESOURCE},
                lower({_text(mapping.get("lifecycle_key"))}) AS {s.LIFECYCLE}
-        FROM {RAW}
+        FROM {RAW} {"WHERE false" if fast else ""}
     ), r AS (
         SELECT *, CASE
             WHEN {s.CASE_ID} IS NULL THEN 'missing_case_id'
@@ -144,9 +168,23 @@ def build_staging(
     FROM r
     """  # noqa: S608 - identifiers from schema or quoted source names; values bound
     cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})  # unused names are an error
+    if fast and text_timestamps:
+        src = f"(SELECT {_text(mapping['timestamp_key'])} AS ts_raw, {SOURCE_ROW} AS source_row FROM {RAW})"  # noqa: S608
+        cur.execute(_ZONES.format(src=src))
+    else:
+        cur.execute(_ZONES.format(src="stg"))
 
 
-def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool) -> int:
+# Offsets as written in the source text ('+01:00', 'Z', none): more than one means mixed zones.
+_ZONES = r"""
+CREATE OR REPLACE TEMP TABLE ts_zones AS
+SELECT coalesce(nullif(regexp_extract(ts_raw, '(Z|[+-]\d\d:?\d\d)$'), ''), 'none') AS zone,
+       count(*) AS n, min(source_row) AS first_row
+FROM {src} WHERE ts_raw IS NOT NULL GROUP BY zone
+"""
+
+
+def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool, fast: FastLog | None = None) -> int:
     """Create temp table ``merged`` (loadable activity instances); returns the unpaired start count.
 
     With a lifecycle column, a ``start`` directly followed (same case and activity, by time then file
@@ -155,6 +193,9 @@ def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool) -> int:
     complete is missing) and is counted for the quality report.
     """
     cols = f"source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}"
+    if fast is not None:
+        cur.register("merged", fast.merged_table())
+        return 0
     if not has_lifecycle:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE merged AS SELECT {cols} FROM stg WHERE reason IS NULL")  # noqa: S608
         return 0

@@ -1,0 +1,250 @@
+"""Render bench/results/latest.json as docs/benchmarks.md: machine, method, table, targets met or missed."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+#: Why a target can be missed on the benchmark machine, shown next to a missed target (hand-written,
+#: from the stage profile in ``bench/profile_import.py``).
+WHY = {
+    "import_parquet": "the time splits into the connector's read of the file (pyarrow, plus a sha256 of the "
+    "file and value-based mapping suggestions: outside the store), dictionary-encoding 10M case ids and one "
+    "stable sort (single-threaded numpy/pyarrow), and DuckDB writing ~10M event rows plus ~10M attribute rows "
+    "into the workspace file (compression and checkpoint); see the stage profile below. The machine is shared "
+    "(load average above); under a load of 4-5 every number here doubled in earlier runs",
+    "import_csv": "on top of the Parquet path, DuckDB reads the 700 MB CSV in the connector and every one of "
+    "the 10M timestamp texts is parsed through Baton's offset-normalising SQL expression (several regular "
+    "expressions per value) and scanned once more for the mixed-offsets warning",
+    "payload": "the exact per-edge median needs every waiting time: one full scan and a per-group quantile",
+    "payload_filtered": "the case filter is a semi-join of the events on the kept cases before the same "
+    "group-bys",
+    "speedup": "Baton's import (above) dominates its side (the payload is under half a second); pm4py runs "
+    "about half as fast here as the issue's ~64 s reference, so absolute times are not comparable with it, "
+    "the ratio in the same run is; a one-off import then makes every later payload "
+    "on the log sub-second, while pm4py pays its full time again for every analysis",
+    "memory": "the connector holds the whole source as an Arrow table (~0.7 GB at 10M rows), the import "
+    "adds integer codes, the sort permutation and the event columns (~0.8 GB), and DuckDB buffers the rows it "
+    "writes; streaming the source in batches would be needed to stay under 1.5 GB",
+    "flat": "fixed costs dominate at 1M events",
+    "exact": "see the mismatch list in bench/results/latest.json",
+}
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores, memory, OS, Python and library versions, and the date of the run."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(x.split()[1])
+            for x in Path("/proc/meminfo").read_text().splitlines()
+            if x.startswith("MemTotal")
+        )
+    except (OSError, StopIteration):
+        mem_kb = 0
+    versions = {}
+    for pkg in ("baton", "duckdb", "pm4py", "pandas", "pyarrow", "numpy"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = "not installed"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "versions": versions,
+    }
+
+
+def _targets(res: dict[str, Any]) -> list[tuple[str, str, bool | None, str]]:
+    """(target, measured, met, key of the WHY text) for the largest size measured."""
+    sizes = res["sizes"]
+    big = "10m" if "10m" in sizes else list(sizes)[-1]
+    r = sizes[big]
+    out: list[tuple[str, str, bool | None, str]] = [
+        (
+            f"import from Parquet under 5 s ({big})",
+            f"{r['import_parquet']['median_s']:.2f} s",
+            r["import_parquet"]["median_s"] < 5,
+            "import_parquet",
+        ),
+        (
+            f"import from CSV under 10 s ({big})",
+            f"{r['import_csv']['median_s']:.2f} s",
+            r["import_csv"]["median_s"] < 10,
+            "import_csv",
+        ),
+        (
+            f"payload under 1 s ({big})",
+            f"{r['payload']['median_s']:.3f} s",
+            r["payload"]["median_s"] < 1,
+            "payload",
+        ),
+        (
+            f"payload after a case filter under 1.5 s ({big})",
+            f"{r['payload_filtered']['median_s']:.3f} s",
+            r["payload_filtered"]["median_s"] < 1.5,
+            "payload_filtered",
+        ),
+        (
+            f"import + payload at least 10x faster than pm4py ({big})",
+            f"{r['speedup_vs_pm4py']:.1f}x",
+            r["speedup_vs_pm4py"] >= 10,
+            "speedup",
+        ),
+    ]
+    peak = max(r[t]["peak_rss_mb"] for t in ("import_parquet", "import_csv", "payload", "payload_filtered"))
+    out.append((f"Baton peak memory under 1.5 GB ({big})", f"{peak:.0f} MB", peak < 1536, "memory"))
+    if "1m" in sizes and "10m" in sizes:
+        ratio = sizes["10m"]["baton_end_to_end_s"] / sizes["1m"]["baton_end_to_end_s"]
+        out.append(
+            ("cost per event flat: 10M at most 13x the time of 1M", f"{ratio:.1f}x", ratio <= 13, "flat")
+        )
+    exact = all(v["exact_match"] for v in sizes.values())
+    out.append(
+        (
+            "every number equal to pm4py's (counts exact, times to the microsecond)",
+            ", ".join(f"{k}: {'equal' if v['exact_match'] else 'DIFFERENT'}" for k, v in sizes.items()),
+            exact,
+            "exact",
+        )
+    )
+    return out
+
+
+_TASKS = ("import_parquet", "import_csv", "payload", "payload_filtered")
+
+
+def _row(size: str, r: dict[str, Any]) -> str:
+    def cell(task: str) -> str:
+        t = r[task]
+        runs = f" ({t['runs']} runs)" if task == "pm4py" and t["runs"] < 3 else ""
+        return f"{t['median_s']:.2f} s / {t['peak_rss_mb']:,.0f} MB{runs}"
+
+    return (
+        f"| {size} | {r['log']['events']:,} | {r['log']['cases']:,} | {cell('import_parquet')} | "
+        f"{cell('import_csv')} | {r['payload']['median_s']:.3f} s | {r['payload_filtered']['median_s']:.3f} s | "
+        f"{r['baton_end_to_end_s']:.2f} s | {cell('pm4py')} | **{r['speedup_vs_pm4py']:.1f}x** | "
+        f"{'yes' if r['exact_match'] else 'NO'} |"
+    )
+
+
+METHOD = """\
+- Data: `bench/generate.py` (seed 42, numpy `default_rng`): a loan-handling process with loops (missing
+  documents, manual review, reopening), skips, lognormal waits per activity, resources from per-activity
+  pools (some missing), a `cost` attribute, cases arriving over a year and cut off at the export time
+  (ongoing cases), rows in timestamp order (cases interleaved). Parquet (`timestamp[us, UTC]`) and CSV (ISO
+  8601 text with Europe/Amsterdam offsets such as `+0100`/`+0200`, so the CSV path parses offsets).
+- Every number is the median of the runs shown, each in a fresh subprocess; peak memory is that process's
+  maximum resident set (`ru_maxrss`), the largest over the runs. Module imports (pm4py's takes seconds)
+  happen before the clock starts on both sides.
+- Baton import: `open_workspace(file).import_file(path, name=..., case_id_key=..., ...)` then `close()`
+  (checkpoint included), into a new workspace file: connector read, validation, every precomputation,
+  attribute tables, quality report, one transaction.
+- Baton payload: `analytics.payload.get_process_map_payload(log)` in a fresh process on the imported
+  workspace (DFG counts, mean and median waiting time per edge, all variants with counts, case-duration
+  median and p90, start and end activities); filtered: the same after `CaseDuration(max_seconds=30 days)`.
+- pm4py end to end: `pandas.read_parquet` + `pm4py.format_dataframe` + `discover_dfg`,
+  `discover_performance_dfg`, `get_all_case_durations` (median and p90 with numpy), `get_variants`,
+  `get_start_activities`, `get_end_activities` (`baton.pm4py_bridge.pm4py_reference_payload`).
+- Speedup = pm4py end to end / (Baton Parquet import + payload). Exactness: every edge count, variant
+  count, start/end count and case count equal; every mean/median wait and the duration median/p90 within
+  one microsecond of pm4py's (pm4py reports seconds as floats).
+- Baton and pm4py runs are interleaved in one invocation, so both see the same (shared, noisy) machine;
+  the load average before each run is in `bench/results/latest.json`.
+"""
+
+
+def _profile_section() -> list[str]:
+    """Stage times of one import (``bench/profile_import.py --json bench/results/profile_10m.json``)."""
+    path = Path(__file__).resolve().parent / "results" / "profile_10m.json"
+    if not path.exists():
+        return []
+    prof = json.loads(path.read_text())
+    lines = [
+        "",
+        f"## Where the import time goes ({prof['file']}, one run into a workspace file)",
+        "",
+        f"Total {prof['total_s']:.1f} s, peak {prof['peak_rss_mb']:,.0f} MB. Connector and mapping run before the "
+        "store's pipeline; the pipeline's stages are the progress stages of `import_table`.",
+        "",
+        "| part | seconds |",
+        "|---|---:|",
+    ]
+    inside = {"fast-path codes and sort": " (inside validating rows)"}
+    lines += [f"| {name}{inside.get(name, '')} | {secs:.2f} |" for name, secs in prof["calls"].items()]
+    lines += [f"| stage: {name} | {secs:.2f} |" for name, secs in prof["stages"]]
+    return lines + ["", BEFORE]
+
+
+BEFORE = """\
+Before this work the same 10M-event Parquet import took 108 s in memory (peak 5.2 GB): validating rows
+32 s (a window over all rows on text keys for duplicates), precomputing 42 s (case map on text ids, a join
+back, a window sort carrying every column), attributes 21 s (joins of the raw table on source rows). It now
+runs a fast path whenever every row loads and nothing needs merging (no lifecycle or start column, no
+padded or empty keys, no unparsable timestamps, no duplicates; the general SQL path still handles the
+rest): integer case and activity codes by dictionary encoding, one stable sort, the precomputed columns with
+numpy, and Arrow inserts (`baton/store/fastpath.py`, `fastwrite.py`). `tests/test_fastpath.py` checks that
+both paths write identical tables."""
+
+
+def render(res: dict[str, Any]) -> str:
+    """The whole docs/benchmarks.md text."""
+    m = res["machine"]
+    v = ", ".join(f"{k} {x}" for k, x in m["versions"].items())
+    lines = [
+        "# Benchmarks: Baton vs pm4py on the process-map payload",
+        "",
+        "Generated by `.venv/bin/python bench/run.py` (do not edit by hand; the explanations live in "
+        "`bench/report.py`).",
+        "",
+        f"Run {m['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, {m['os']}; "
+        f"Python {m['python']}; {v}.",
+        "",
+        "| size | events | cases | Baton import Parquet (time / peak) | Baton import CSV | payload | "
+        "payload after case filter | Baton import + payload | pm4py end to end (time / peak) | speedup | "
+        "exact |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    lines += [_row(size, r) for size, r in res["sizes"].items()]
+    loads = [x for r in res["sizes"].values() for t in (*_TASKS, "pm4py") for x in r[t]["load"]]
+    lines += [
+        "",
+        f"Medians of {res['runs']} runs (pm4py at 10M: the run count shown where fewer). Load average before "
+        f"the runs: {min(loads):.1f} to {max(loads):.1f} on {m['cores']} cores. At 100k events fixed costs "
+        "(creating the workspace file, the schema, the checkpoint) dominate Baton's import.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | met |",
+        "|---|---:|:-:|",
+    ]
+    missed = []
+    for name, measured, met, why in _targets(res):
+        lines.append(f"| {name} | {measured} | {'yes' if met else '**no**'} |")
+        if not met:
+            missed.append(f"- {name}: {WHY[why]}.")
+    if missed:
+        lines += ["", "Why the missed targets are missed:", "", *missed]
+    lines += _profile_section()
+    lines += ["", "## Method", "", METHOD]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[1]
+    data = json.loads((root / "bench" / "results" / "latest.json").read_text())
+    (root / "docs" / "benchmarks.md").write_text(render(data))

@@ -1,0 +1,118 @@
+"""The import's fast path writes exactly the tables the general SQL path writes, and is taken when it may be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from baton import schema as s
+from baton.api import open_workspace
+from baton.store import ImportOptions, SourceData, import_table
+from connectors import read_source
+from connectors.mapping import resolve_mapping
+
+KEYS = {
+    s.ACTIVITIES: "activity_code",
+    s.EVENTS: "event_order",
+    s.CASES: "case_index",
+    s.VARIANTS: "variant_id",
+    s.REJECTS: "source_row",
+    s.QUALITY: "check_name",
+}
+MAP = {
+    "case_id_key": "case_id",
+    "activity_key": "activity",
+    "timestamp_key": "timestamp",
+    "resource_key": "resource",
+}
+
+
+def dump(path: Path, mapping: dict[str, str] | None, *, fast: bool) -> tuple[str, dict[str, list]]:
+    """Import ``path`` one way; return the path taken and every table's rows."""
+    ws = open_workspace()
+    raw = read_source(path)
+    m = mapping or resolve_mapping(raw.table, {}, raw.default_mapping)
+    src = SourceData(str(path), raw.format, raw.table, raw.checksum, raw.detected, raw.case_attributes)
+    report = import_table(ws, src, name="x", mapping=m, options=ImportOptions(fast_path=fast))
+    cur = ws.cursor()
+    out = {
+        t: cur.execute(f"SELECT * EXCLUDE (log_id) FROM {t} ORDER BY {k}").fetchall() for t, k in KEYS.items()
+    }
+    for kind in ("event", "case"):
+        out[kind] = cur.execute(
+            f"SELECT * FROM {s.attribute_table(kind, report.log_id)} ORDER BY 1"
+        ).fetchall()
+    out["catalog"] = [(report.events, report.cases, report.variants, report.rows_rejected)]
+    ws.close()
+    return report.detected["import_path"], out
+
+
+def synthetic(tmp: Path) -> dict[str, Path]:
+    """Small logs with ties, duplicates, padded keys, nulls and case attributes."""
+    ts = pa.array([10, 10, 20, 10, 30, 30, 40, 5], type=pa.timestamp("s", tz="UTC"))
+    base = {
+        "case_id": ["a", "a", "a", "b", "b", "b", "a", "c"],
+        "activity": ["X", "Y", "Z", "X", "Y", "Y", "X", "Z"],
+        "timestamp": ts,
+        "resource": ["r1", None, "r2", "r1", "r3", "r4", "r1", None],
+        "region": ["n", "n", None, "s", "s", "s", "n", None],
+        "amount": [1.5, 2.0, 1.0, 3.0, None, 4.0, 5.0, 6.0],
+    }
+    logs = {
+        "ties": base,
+        "duplicates": {**base, "resource": ["r1", None, "r2", "r1", "r3", "r3", "r1", None]},
+        "padded": {**base, "case_id": ["a", "a ", "a", "b", "b", "b", "a", "c"]},
+        "missing": {**base, "activity": ["X", None, "Z", "X", "Y", "Y", "X", "Z"]},
+    }
+    out = {}
+    for name, cols in logs.items():
+        out[name] = tmp / f"{name}.parquet"
+        pq.write_table(pa.table(cols), out[name])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "path_expected"),
+    [("ties", "fast"), ("duplicates", "general"), ("padded", "general"), ("missing", "general")],
+)
+def test_synthetic_logs_same_both_ways(tmp_path: Path, name: str, path_expected: str) -> None:
+    """Ties, duplicates, padded ids and missing values: same tables; the fast path only where it applies."""
+    path = synthetic(tmp_path)[name]
+    taken, fast = dump(path, MAP, fast=True)
+    general_taken, general = dump(path, MAP, fast=False)
+    assert (taken, general_taken) == (path_expected, "general")
+    assert fast == general
+
+
+SAMPLE_MAP = {**MAP}  # the sample logs without their start timestamps: eligible for the fast path
+
+
+@pytest.mark.parametrize("file", ["loans_before.parquet", "loans_after.csv"])
+def test_sample_logs_same_both_ways(sample_logs: Path, file: str) -> None:
+    """The sample logs (mapped without start timestamps) give identical tables on both paths."""
+    taken, fast = dump(sample_logs / file, SAMPLE_MAP, fast=True)
+    assert taken == "fast"
+    assert fast == dump(sample_logs / file, SAMPLE_MAP, fast=False)[1]
+
+
+@pytest.mark.parametrize(
+    ("file", "path_expected"),
+    [
+        ("BPI_2020_DomesticDeclarations.xes.gz", "fast"),
+        ("receipt.xes.gz", "fast"),
+        ("helpdesk.xes.gz", "general"),
+    ],
+)
+def test_real_logs_same_both_ways(shared_data: Path, file: str, path_expected: str) -> None:
+    """Real logs give identical tables on both paths; helpdesk has duplicate events, so it takes the general one."""
+    mapping = {
+        "case_id_key": "case:concept:name",
+        "activity_key": "concept:name",
+        "timestamp_key": "time:timestamp",
+    }
+    taken, fast = dump(shared_data / "logs" / file, mapping, fast=True)
+    assert taken == path_expected
+    assert fast == dump(shared_data / "logs" / file, mapping, fast=False)[1]
