@@ -5,15 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from baton import schema as s
 from baton.api import open_workspace
 from baton.store import ImportOptions, SourceData, import_table
+from baton.store.fastpath import dictionary_encode, prepare_fast
+from baton.store.fastwrite import constant_per_case
+from baton.store.staging import RAW
 from connectors import read_source
 from connectors.mapping import resolve_mapping
 
+MAP_NO_RESOURCE = {"case_id_key": "case_id", "activity_key": "activity", "timestamp_key": "timestamp"}
 KEYS = {
     s.ACTIVITIES: "activity_code",
     s.EVENTS: "event_order",
@@ -116,3 +123,39 @@ def test_real_logs_same_both_ways(shared_data: Path, file: str, path_expected: s
     taken, fast = dump(shared_data / "logs" / file, mapping, fast=True)
     assert taken == path_expected
     assert fast == dump(shared_data / "logs" / file, mapping, fast=False)[1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.none() | st.sampled_from(["a", "b", "c", "é", ""]), max_size=30), min_size=1, max_size=6
+    )
+)
+def test_parallel_dictionary_encode_equals_one_encode(chunks: list[list[str | None]]) -> None:
+    """Chunk-wise encoding on threads then unifying gives the codes and dictionary of one whole encode."""
+    column = pa.chunked_array([pa.array(c, type=pa.string()) for c in chunks])
+    ours = dictionary_encode(column)
+    whole = pc.dictionary_encode(column.combine_chunks())
+    assert ours.dictionary.equals(whole.dictionary)
+    assert ours.indices.equals(whole.indices)
+
+
+def test_case_attribute_probe_does_not_hide_late_variation() -> None:
+    """A column constant in the probed first cases but varying in a later one is not a case attribute."""
+    ws = open_workspace()
+    table = pa.table(
+        {
+            "case_id": ["a", "a", "b", "b", "c", "c"],
+            "activity": ["X", "Y", "X", "Y", "X", "Y"],
+            "timestamp": pa.array([1, 2, 3, 4, 5, 6], type=pa.timestamp("s", tz="UTC")),
+            "late": ["p", "p", "q", "q", "r", "s"],
+            "same": ["p", "p", "q", "q", "r", "r"],
+            "__source_row": list(range(1, 7)),
+        }
+    )
+    cur = ws.cursor()
+    cur.register(RAW, table)
+    fast = prepare_fast(cur, table, MAP_NO_RESOURCE, "CAST(timestamp AS TIMESTAMPTZ)", {})
+    assert fast is not None
+    assert not constant_per_case(fast, "late", probe=2)
+    assert constant_per_case(fast, "same", probe=2)

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from baton import schema as s
 from baton.store.attributes import attribute_types
-from baton.store.fastpath import FastLog
+from baton.store.fastpath import FastLog, dictionary_encode
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -142,23 +142,31 @@ def write_log_tables_fast(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLo
         cur.unregister("fast_rows")
 
 
-def _codes(fast: FastLog, column: str) -> np.ndarray:
-    """Per source row: an integer standing for the value (-1 for null)."""
-    enc = pc.dictionary_encode(fast.table.column(column).combine_chunks())
-    return pc.fill_null(enc.indices, -1).to_numpy()
-
-
-def constant_per_case(fast: FastLog, column: str) -> bool:
-    """At most one distinct non-null value in every case, and some value somewhere."""
-    col = fast.table.column(column)
-    if col.null_count == len(col):
-        return False
-    code = _codes(fast, column)[fast.order]  # grouped by case
-    starts = fast.case_starts()
+def _varies_within_a_case(column: pa.ChunkedArray, order: np.ndarray, starts: np.ndarray) -> bool:
+    """Whether some case holds two distinct non-null values; ``order`` groups rows by case from ``starts``."""
+    code = pc.fill_null(dictionary_encode(column).indices, -1).to_numpy()[order]
     low = np.minimum.reduceat(np.where(code < 0, np.iinfo(code.dtype).max, code), starts)
     high = np.maximum.reduceat(code, starts)
     seen = high >= 0
-    return bool(np.all(low[seen] == high[seen]))
+    return not bool(np.all(low[seen] == high[seen]))
+
+
+def constant_per_case(fast: FastLog, column: str, *, probe: int = 100_000) -> bool:
+    """At most one distinct non-null value in every case, and some value somewhere.
+
+    The first ``probe`` events (whole cases, in case order) are checked first: an event attribute such as
+    a cost varies there already, so the full check runs only for columns that look case-level.
+    """
+    col = fast.table.column(column)
+    if col.null_count == len(col):
+        return False
+    starts = fast.case_starts()
+    head = starts[starts < probe]
+    if 0 < len(head) < len(starts):
+        rows = fast.order[: int(starts[len(head)])]
+        if _varies_within_a_case(col.take(pa.array(rows)), np.arange(len(rows)), head):
+            return False
+    return not _varies_within_a_case(col, fast.order, starts)
 
 
 def _create(cur: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
