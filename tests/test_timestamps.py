@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from baton.errors import TimestampError
 from baton.timestamps import (
@@ -167,3 +169,32 @@ def test_epoch_seconds_and_millis(con: duckdb.DuckDBPyConnection) -> None:
         "1704067200123 AS y)"
     ).fetchone()
     assert got == (utc(2024, 1, 1, 1, 0, 0, 500000), utc(2024, 1, 1, 0, 0, 0, 123000))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)),
+    offset_quarters=st.integers(-48, 56),
+    digits=st.integers(0, 6),
+    colon=st.booleans(),
+    sep=st.sampled_from(["T", " "]),
+)
+def test_iso_offsets_parse_to_the_exact_instant(
+    moment: datetime, offset_quarters: int, digits: int, colon: bool, sep: str
+) -> None:
+    """ISO 8601 text with any numeric offset (the one-regex fast branch) gives the exact UTC instant."""
+    offset = timedelta(minutes=15 * offset_quarters)
+    sign = "-" if offset < timedelta(0) else "+"
+    hh, mm = divmod(abs(offset_quarters) * 15, 60)
+    frac = f"{moment.microsecond:06d}"[:digits]
+    text = moment.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + (f".{frac}" if digits else "")
+    text += f"{sign}{hh:02d}{':' if colon else ''}{mm:02d}"
+    truncated = moment.replace(microsecond=int(frac.ljust(6, "0")) if digits else 0)
+    expected = (truncated - offset).replace(tzinfo=UTC)
+    spec = detect_timestamp_format([text])
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    got = con.execute(
+        f"SELECT {timestamp_sql('$v', spec, tz_param='tz')}", {"v": text, "tz": "Asia/Tokyo"}
+    ).fetchall()
+    assert got[0][0] == expected, text
