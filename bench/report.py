@@ -15,13 +15,13 @@ from typing import Any
 #: from the stage profile in ``bench/profile_import.py``).
 WHY = {
     "import_parquet": "the time splits into the connector's read of the file (pyarrow, plus a sha256 of the "
-    "file and value-based mapping suggestions: outside the store), dictionary-encoding 10M case ids and one "
-    "stable sort (single-threaded numpy/pyarrow), and DuckDB writing ~10M event rows plus ~10M attribute rows "
-    "into the workspace file (compression and checkpoint); see the stage profile below. The machine is shared "
-    "(load average above); under a load of 4-5 every number here doubled in earlier runs",
-    "import_csv": "on top of the Parquet path, DuckDB reads the 700 MB CSV in the connector and every one of "
-    "the 10M timestamp texts is parsed through Baton's offset-normalising SQL expression (several regular "
-    "expressions per value) and scanned once more for the mixed-offsets warning",
+    "file and value-based mapping suggestions: outside the store), dictionary-encoding 10M case ids (two "
+    "threads) and one stable sort (numpy, single-threaded), building the event columns in numpy, and DuckDB "
+    "writing ~10M event rows plus ~10M attribute rows into the workspace file (compression and checkpoint); see "
+    "the stage profile below. Reaching 5 s needs the source streamed in batches and fewer stored columns. The "
+    "machine is shared (load average above); under a load of 4-5 every number here doubled in earlier runs",
+    "import_csv": "on top of the Parquet path, DuckDB reads the 700 MB CSV in the connector (3-4 s) and parses "
+    "10M timestamp texts (one regular expression and a TIMESTAMPTZ cast per value, about 1.7 s)",
     "payload": "the exact per-edge median needs every waiting time: one full scan and a per-group quantile",
     "payload_filtered": "the case filter is a semi-join of the events on the kept cases before the same "
     "group-bys",

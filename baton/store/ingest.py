@@ -138,7 +138,7 @@ def _run(
         delete_log_rows(cur, int(old[0]))
     log_id = int(q.fetch_scalar(cur, q.NEXT_LOG_ID))
     cur.register(RAW, source.table)
-    tick("parsing timestamps", 0.1)
+    tick("validating rows", 0.1)
     detected: dict[str, Any] = dict(source.detected)
     unpaired, fast = _stage_rows(cur, source, mapping, options, detected)
     tick("precomputing", 0.45)
