@@ -19,8 +19,6 @@ from connectors.csv import read_csv
 from connectors.excel import read_excel
 from connectors.parquet import read_parquet
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "logs"
-
 
 def write(tmp_path: Path, text: str, name: str = "log.csv", encoding: str = "utf-8") -> Path:
     p = tmp_path / name
@@ -151,11 +149,9 @@ def test_csv_roundtrip_keeps_every_row_and_value(
 
 
 @pytest.mark.shared_data
-def test_receipt_csv() -> None:
+def test_receipt_csv(shared_data: Path) -> None:
     """receipt.csv: 8577 rows, 15 columns, timestamps with offsets kept as text."""
-    path = DATA / "receipt.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} absent (needs ../shared/data)")
+    path = shared_data / "logs" / "receipt.csv"
     t = read_csv(path).table
     assert (t.num_rows, t.num_columns) == (8577, 16)
     assert t.column("time:timestamp")[0].as_py() == "2011-10-11 13:45:40.276000+02:00"

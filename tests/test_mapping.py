@@ -11,8 +11,6 @@ from baton.errors import MappingError
 from connectors.csv import read_csv
 from connectors.mapping import resolve_mapping, suggest_mapping
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "logs"
-
 
 def table() -> pa.Table:
     return pa.table(
@@ -95,11 +93,9 @@ def test_unknown_keyword_and_duplicate_columns() -> None:
 
 
 @pytest.mark.shared_data
-def test_receipt_suggestions() -> None:
+def test_receipt_suggestions(shared_data: Path) -> None:
     """On receipt.csv the XES-style columns are picked for every key present."""
-    path = DATA / "receipt.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} absent (needs ../shared/data)")
+    path = shared_data / "logs" / "receipt.csv"
     t = read_csv(path).table
     assert resolve_mapping(t, {}, {}, source=str(path)) == {
         "case_id_key": "case:concept:name",
