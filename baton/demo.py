@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from baton.api import open_workspace
+from baton.errors import SchemaVersionError, WorkspaceError
 from baton.store import ImportReport
 
 DEMO_LOGS = {
@@ -18,6 +19,12 @@ def demo_is_current(workspace: Path, sample_dir: Path) -> bool:
     """True when the workspace file exists and is newer than every sample log it is built from."""
     if not workspace.is_file():
         return False
+    try:
+        open_workspace(workspace, read_only=True).close()
+    except SchemaVersionError:
+        return False  # written by another Baton version: rebuild
+    except WorkspaceError:
+        pass  # held open by a running app: leave it be
     built = workspace.stat().st_mtime
     return all((sample_dir / f).stat().st_mtime <= built for f in DEMO_LOGS.values())
 

@@ -11,7 +11,8 @@
     ├── MappingError             (also ValueError)  wrong or missing column mapping
     ├── TimestampError           (also ValueError)  timestamps that cannot be parsed
     ├── WorkspaceError           the DuckDB workspace cannot be opened or is inconsistent
-    │   └── LogNotFoundError     (also KeyError)
+    │   ├── LogNotFoundError     (also KeyError)
+    │   └── SchemaVersionError   written by a Baton with another workspace schema
     └── FilterError              (also ValueError)  an invalid filter spec
 """
 
@@ -59,6 +60,10 @@ class LogNotFoundError(WorkspaceError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class SchemaVersionError(WorkspaceError):
+    """The workspace file was written with another version of Baton's schema; re-import into a new file."""
 
 
 class FilterError(BatonError, ValueError):

@@ -48,8 +48,8 @@ def _insert_case(con, log_id: int, index: int, case_id: str, day: int, events, v
     for pos, (code, _, _, res) in enumerate(events):
         nxt = pos + 1 < len(events)
         gap = _us((ts[pos + 1] - ts[pos]).total_seconds()) if nxt else None
-        wait = _us((sort[pos + 1] - ts[pos]).total_seconds()) if nxt else None
-        service = None if st[pos] is None else _us((ts[pos] - st[pos]).total_seconds())
+        # stored: the next event's start offset; next_wait_us and service_us are virtual columns
+        offset = _us((st[pos + 1] - ts[pos + 1]).total_seconds()) if nxt and st[pos + 1] else None
         nxt_code = events[pos + 1][0] if nxt else None
         row = (
             log_id,
@@ -58,16 +58,19 @@ def _insert_case(con, log_id: int, index: int, case_id: str, day: int, events, v
             code,
             ts[pos],
             st[pos],
-            sort[pos],
             res,
             None,
             100 * index + pos,
             nxt_code,
             gap,
-            wait,
-            service,
+            offset,
         )
-        con.execute(f"INSERT INTO {s.EVENTS} VALUES ({', '.join('?' * 14)})", row)
+        con.execute(
+            f"INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, "
+            f"{s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, "
+            f"{s.NEXT_GAP_US}, {s.NEXT_START_OFFSET_US}) VALUES ({', '.join('?' * 12)})",
+            row,
+        )
     codes = tuple(e[0] for e in events)
     vid = variants.setdefault(codes, len(variants))
     rework = len(set(codes)) < len(codes)

@@ -237,3 +237,59 @@ def test_nothing_loadable_is_an_error_naming_reasons() -> None:
     with pytest.raises(MappingError, match=r"missing_case_id: 2 rows \(first at row 1\)"):
         load(ws, source(case=[None, None], act=["A", "B"], ts=["2024-01-01T10:00:00Z"] * 2))
     assert ws.logs() == []
+
+
+def test_workspace_of_another_schema_version_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A file written with another schema version is refused with a rebuild hint; the demo is rebuilt."""
+    from baton.demo import demo_is_current
+    from baton.errors import SchemaVersionError
+
+    path = tmp_path / "old.duckdb"
+    Workspace.open(path).close()
+    ws = Workspace.open(path)
+    ws.cursor().execute("UPDATE baton_meta SET value = '1' WHERE key = 'schema_version'")
+    ws.close()
+    for read_only in (False, True):
+        with pytest.raises(SchemaVersionError, match=r"workspace schema 1.*re-import"):
+            Workspace.open(path, read_only=read_only)
+    assert demo_is_current(path, tmp_path) is False
+
+
+def test_virtual_columns_derive_wait_and_service() -> None:
+    """sort_ts, next_wait_us and service_us are computed from the stored start offset, not stored."""
+    ws = Workspace.open()
+    src = source(
+        case=["c", "c", "c"],
+        act=["A", "B", "C"],
+        start=[None, "2024-01-01 10:05:00", None],
+        ts=["2024-01-01 10:00:00", "2024-01-01 10:30:00", "2024-01-01 11:00:00"],
+    )
+    load(ws, src, mapping={**MAP, "start_timestamp_key": "start"})
+    rows = (
+        ws.cursor()
+        .execute(
+            "SELECT position, next_gap_us, next_start_offset_us, next_wait_us, service_us, sort_ts = coalesce("
+            "start_timestamp, timestamp) FROM events ORDER BY position"
+        )
+        .fetchall()
+    )
+    m = 60_000_000
+    assert rows == [(0, 30 * m, -25 * m, 5 * m, None, True), (1, 30 * m, None, 30 * m, 25 * m, True),
+                    (2, None, None, None, None, True)]  # fmt: skip
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_future_timestamps_are_loaded_and_reported(fast_path: bool) -> None:
+    """Rows dated more than a day ahead load and are reported with their rows, on both import paths."""
+    ws = Workspace.open()
+    src = source(
+        case=["1", "1", "2", "2"],
+        act=["A", "B", "A", "B"],
+        ts=["2024-01-01T10:00:00Z", "2999-01-01T11:00:00Z", "2024-01-02T10:00:00Z", "2998-05-01T10:00:00Z"],
+    )
+    report = load(ws, src, fast_path=fast_path)
+    assert report.detected["import_path"] == ("fast" if fast_path else "general")
+    future = next(f for f in report.findings if f.check == "future_timestamps")
+    assert (report.events, future.severity, future.count, future.samples) == (
+        4, "warning", 2, ({"row": 2}, {"row": 4})
+    )  # fmt: skip

@@ -27,16 +27,16 @@ FROM merged GROUP BY {s.CASE_ID}
 """  # noqa: S608
 
 INSERT_EVENTS: Final = f"""
-INSERT INTO {s.EVENTS}
+INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP},
+    {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US},
+    {s.NEXT_START_OFFSET_US})
 SELECT $log_id, c.{s.CASE_INDEX},
        CAST(row_number() OVER w - 1 AS INTEGER),
        a.{s.ACTIVITY_CODE}, m.{s.TIMESTAMP}, m.{s.START_TIMESTAMP},
-       coalesce(m.{s.START_TIMESTAMP}, m.{s.TIMESTAMP}),
        m.{s.RESOURCE}, m.{s.LIFECYCLE}, m.source_row,
        lead(a.{s.ACTIVITY_CODE}) OVER w,
        {_US}(lead(m.{s.TIMESTAMP}) OVER w) - {_US}(m.{s.TIMESTAMP}),
-       {_US}(lead(coalesce(m.{s.START_TIMESTAMP}, m.{s.TIMESTAMP})) OVER w) - {_US}(m.{s.TIMESTAMP}),
-       {_US}(m.{s.TIMESTAMP}) - {_US}(m.{s.START_TIMESTAMP})
+       lead({_US}(m.{s.START_TIMESTAMP}) - {_US}(m.{s.TIMESTAMP})) OVER w
 FROM merged m
 JOIN case_map c USING ({s.CASE_ID})
 JOIN {s.ACTIVITIES} a ON a.{s.LOG_ID} = $log_id AND a.{s.ACTIVITY} = m.{s.ACTIVITY}

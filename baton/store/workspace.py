@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from baton import schema as s
-from baton.errors import LogNotFoundError, WorkspaceError
+from baton.errors import LogNotFoundError, SchemaVersionError, WorkspaceError
 from baton.log import EventLog
 from baton.store import queries as q
 
@@ -64,6 +64,7 @@ class Workspace:
         self.read_only = read_only
         self._write_lock = threading.Lock()
         cur = self.cursor()
+        _check_schema_version(cur, path)
         if read_only:
             tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             if s.LOGS not in tables:
@@ -174,3 +175,17 @@ def _log_info(row: dict[str, Any]) -> LogInfo:
     for key in _JSON_FIELDS:
         row[key] = json.loads(row[key])
     return LogInfo(**row)
+
+
+def _check_schema_version(cur: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """Refuse a workspace written with another schema version, saying how to rebuild it."""
+    has_meta = cur.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'baton_meta'").fetchall()
+    if not has_meta[0][0]:
+        return
+    rows = cur.execute("SELECT value FROM baton_meta WHERE key = 'schema_version'").fetchall()
+    if rows and rows[0][0] != str(s.SCHEMA_VERSION):
+        raise SchemaVersionError(
+            f"{path} was written by another Baton version (workspace schema {rows[0][0]}, this Baton reads "
+            f"schema {s.SCHEMA_VERSION}); re-import its logs into a new workspace file "
+            "(`baton build-demo` rebuilds the demo workspace)"
+        )
