@@ -99,10 +99,12 @@ class Workspace(_StoreWorkspace):
             detected={**raw.detected, **({"reader_options": reader_options} if reader_options else {})},
             case_attributes=raw.case_attributes,
         )
+        name = name or default_log_name(raw.path)
+        del raw  # the pipeline drops source columns it has encoded; nothing else may hold the table
         return import_table(
             self,
             source,
-            name=name or default_log_name(raw.path),
+            name=name,
             mapping=mapping,
             options=options,
             progress=progress,

@@ -309,7 +309,10 @@ def resolve_mapping(
     _check_user(user_mapping, columns, where)
     result = {k: v for k, v in default_mapping.items() if v in columns}
     result.update({k: v for k, v in user_mapping.items() if v is not None})
-    suggestion = suggest_mapping(table)
+    decided = all(k in result for k in REQUIRED_KEYS)
+    # once the required keys are given, only the remaining columns can fill optional keys: profile just those
+    rest = [c for c in columns if c not in result.values()]
+    suggestion = suggest_mapping(table.select(rest) if decided else table)
     for s in suggestion.keys:
         taken = s.column in result.values()
         if s.key in result or s.key in user_mapping or s.column is None or taken:

@@ -97,9 +97,15 @@ def test_synthetic_logs_same_both_ways(tmp_path: Path, name: str, path_expected:
 SAMPLE_MAP = {**MAP}  # the sample logs without their start timestamps: eligible for the fast path
 
 
-@pytest.mark.parametrize("file", ["loans_before.parquet", "loans_after.csv"])
-def test_sample_logs_same_both_ways(sample_logs: Path, file: str) -> None:
-    """The sample logs (mapped without start timestamps) give identical tables on both paths."""
+@pytest.mark.parametrize(
+    ("file", "slice_events"), [("loans_before.parquet", 2_000_000), ("loans_after.csv", 997)]
+)
+def test_sample_logs_same_both_ways(
+    sample_logs: Path, file: str, slice_events: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample logs (mapped without start timestamps) give identical tables on both paths, also when the
+    fast path inserts the events in many slices (997 events each, an odd size so slices end mid-way)."""
+    monkeypatch.setattr("baton.store.fastwrite._SLICE_EVENTS", slice_events)
     taken, fast = dump(sample_logs / file, SAMPLE_MAP, fast=True)
     assert taken == "fast"
     assert fast == dump(sample_logs / file, SAMPLE_MAP, fast=False)[1]
@@ -159,3 +165,24 @@ def test_case_attribute_probe_does_not_hide_late_variation() -> None:
     assert fast is not None
     assert not constant_per_case(fast, "late", probe=2)
     assert constant_per_case(fast, "same", probe=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 200_000), st.integers(0, 5)), min_size=1, max_size=300),
+    st.booleans(),
+)
+def test_case_time_order_is_a_stable_sort_by_case_then_time(
+    rows: list[tuple[int, int]], presorted: bool
+) -> None:
+    """The radix ordering equals numpy's lexsort by (case, timestamp, row), codes above 2**16 included."""
+    import numpy as np
+
+    from baton.store.fastpath import _case_time_order
+
+    case = np.array([c for c, _ in rows], dtype=np.int32)
+    ts = np.array([t for _, t in rows], dtype=np.int64)
+    if presorted:
+        ts = np.sort(ts)
+    expected = np.lexsort((np.arange(len(rows)), ts, case))
+    assert _case_time_order(case, ts).tolist() == expected.tolist()

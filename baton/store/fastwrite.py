@@ -14,13 +14,28 @@ from baton.store.fastpath import FastLog, dictionary_encode
 _TS = pa.timestamp("us", tz="UTC")
 
 
-def _events_table(f: FastLog) -> tuple[pa.Table, np.ndarray]:
-    """The varying event columns in (case, position) order, and where each case starts in that order."""
-    o = f.order
-    case, act, t = f.sorted_case, f.sorted_act, f.sorted_ts
-    n = len(o)
-    starts = f.case_starts()
+_SLICE_EVENTS = 2_000_000  # events built and inserted per slice: bounds the Arrow copy of the events table
+
+
+def _event_slices(f: FastLog) -> list[tuple[int, int]]:
+    """Ranges [a, b) of sorted events, each holding whole cases and about ``_SLICE_EVENTS`` events."""
+    n, starts = len(f.order), f.case_starts()
+    cuts = [0]
+    while cuts[-1] < n:
+        i = int(np.searchsorted(starts, cuts[-1] + _SLICE_EVENTS, side="left"))
+        cuts.append(int(starts[i]) if i < len(starts) else n)
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+def _events_table(f: FastLog, a: int, b: int) -> pa.Table:
+    """The varying event columns of sorted events [a, b) (whole cases) in (case, position) order."""
+    o = f.order[a:b]
+    act, t = f.sorted_act[a:b], f.sorted_ts[a:b]
+    n = b - a
+    first, stop = np.searchsorted(f.case_starts(), [a, b])
+    starts = f.case_starts()[first:stop] - a
     counts = np.diff(np.r_[starts, n])
+    case = np.repeat(np.arange(first, stop, dtype=np.int32), counts)
     position = np.arange(n, dtype=np.int32) - np.repeat(starts.astype(np.int32), counts)
     last = np.zeros(n, dtype=bool)
     last[starts + counts - 1] = True
@@ -29,7 +44,7 @@ def _events_table(f: FastLog) -> tuple[pa.Table, np.ndarray]:
     nxt_act = np.empty_like(act)
     nxt_act[:-1], nxt_act[-1:] = act[1:], act[-1:]
     resource = f.resource.take(pa.array(o)) if f.resource is not None else pa.nulls(n, pa.string())
-    table = pa.table(
+    return pa.table(
         {
             s.CASE_INDEX: case,
             s.POSITION: position,
@@ -41,7 +56,6 @@ def _events_table(f: FastLog) -> tuple[pa.Table, np.ndarray]:
             s.NEXT_GAP_US: pa.array(nxt - t, mask=last),
         }
     )
-    return table, starts
 
 
 def _take_rows(source_row: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -54,10 +68,10 @@ def _take_rows(source_row: np.ndarray, order: np.ndarray) -> np.ndarray:
 
 # Constant and repeated columns are filled by DuckDB, not carried through Arrow.
 _INSERT_FAST_EVENTS = f"""
-INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.SORT_TS},
-    {s.RESOURCE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US}, {s.NEXT_WAIT_US})
-SELECT $log_id, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.TIMESTAMP}, {s.RESOURCE},
-    {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US}, {s.NEXT_GAP_US}
+INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
+    {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US})
+SELECT $log_id, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
+    {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US}
 FROM fast_events
 """  # noqa: S608
 
@@ -97,25 +111,27 @@ def _variants(act: np.ndarray, starts: np.ndarray, log_id: int) -> tuple[pa.Tabl
     return table, variant_id[idx], rework
 
 
+def _insert_events(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLog) -> None:
+    """Insert the events slice by slice; rows carry their order, so each insert may run in parallel."""
+    keep_order = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    cur.execute("SET preserve_insertion_order = false")
+    try:
+        for a, b in _event_slices(f):
+            cur.register("fast_events", _events_table(f, a, b))
+            cur.execute(_INSERT_FAST_EVENTS, {"log_id": log_id})
+            cur.unregister("fast_events")
+    finally:
+        cur.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
+
+
 def write_log_tables_fast(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLog) -> None:
     """Fill activities, events, variants and cases of ``log_id`` from the fast path's arrays."""
     cur.executemany(
         f"INSERT INTO {s.ACTIVITIES} VALUES (?, ?, ?)",  # noqa: S608
         [(log_id, i, a) for i, a in enumerate(f.activity_names)],
     )
-    events, starts = _events_table(f)
-    cur.register("fast_events", events)
-    keep_order = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    cur.execute(
-        "SET preserve_insertion_order = false"
-    )  # rows carry their order; lets the insert run in parallel
-    try:
-        cur.execute(_INSERT_FAST_EVENTS, {"log_id": log_id})
-    finally:
-        cur.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
-    cur.unregister("fast_events")
-    del events
-    act, t = f.sorted_act, f.sorted_ts
+    _insert_events(cur, log_id, f)
+    act, t, starts = f.sorted_act, f.sorted_ts, f.case_starts()
     variants, case_variant, rework = _variants(act, starts, log_id)
     ends = np.r_[starts[1:], len(act)] - 1
     first_t, last_t = t[starts], np.maximum.reduceat(t, starts) if len(t) else t

@@ -84,9 +84,13 @@ class ImportReport:
         return "\n".join(lines)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceData:
-    """What the loader needs from a connector's RawSource (kept free of the connectors package)."""
+    """What the loader needs from a connector's RawSource (kept free of the connectors package).
+
+    Not frozen: once the fast path has encoded the mapped columns, the pipeline replaces ``table`` by the
+    columns still needed (attributes and source rows) so the large text columns are freed mid-import.
+    """
 
     path: str
     format: str
@@ -111,17 +115,47 @@ def import_table(
     began = time.perf_counter()
     with ws.write_lock():
         cur = ws.cursor()
-        cur.execute("BEGIN TRANSACTION")
         try:
-            report = _run(cur, source, name, mapping, options, tick, began)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+            # Staging writes temp tables only, so it runs before the transaction: DuckDB keeps every object
+            # registered during a transaction alive until it ends, which would pin the whole source table.
+            staged = _stage(cur, source, mapping, options, tick)
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                report = _run(cur, source, name, mapping, options, staged, tick, began)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
         finally:
             _drop_temp(cur)
     tick("done", 1.0)
     return report
+
+
+@dataclass(slots=True)
+class _Staged:
+    """What staging hands to the writing transaction."""
+
+    detected: dict[str, Any]
+    unpaired: int
+    fast: FastLog | None
+
+
+def _stage(
+    cur: duckdb.DuckDBPyConnection,
+    source: SourceData,
+    mapping: dict[str, str],
+    options: ImportOptions,
+    tick: Progress,
+) -> _Staged:
+    """Register the source, parse and classify its rows; on the fast path, free the encoded columns."""
+    cur.register(RAW, source.table)
+    tick("validating rows", 0.1)
+    detected: dict[str, Any] = dict(source.detected)
+    unpaired, fast = _stage_rows(cur, source, mapping, options, detected)
+    if fast is not None:
+        _drop_encoded_columns(cur, source, mapping, fast)
+    return _Staged(detected, unpaired, fast)
 
 
 def _run(
@@ -130,6 +164,7 @@ def _run(
     name: str,
     mapping: dict[str, str],
     options: ImportOptions,
+    staged: _Staged,
     tick: Progress,
     began: float,
 ) -> ImportReport:
@@ -137,10 +172,8 @@ def _run(
     if old is not None:
         delete_log_rows(cur, int(old[0]))
     log_id = int(q.fetch_scalar(cur, q.NEXT_LOG_ID))
-    cur.register(RAW, source.table)
-    tick("validating rows", 0.1)
-    detected: dict[str, Any] = dict(source.detected)
-    unpaired, fast = _stage_rows(cur, source, mapping, options, detected)
+    detected, unpaired, fast = staged.detected, staged.unpaired, staged.fast
+    staged.fast = None  # this frame holds the arrays now; they are dropped after the attributes
     tick("precomputing", 0.45)
     if fast is None:
         write_log_tables(cur, log_id)
@@ -148,6 +181,7 @@ def _run(
         write_log_tables_fast(cur, log_id, fast)
     tick("attributes", 0.75)
     ev_types, case_types = _write_attributes(cur, log_id, source, mapping, options, fast)
+    fast_path = fast is not None
     del fast  # the arrays are large; the rest of the import needs none of them
     tick("quality report", 0.9)
     write_rejects(cur, log_id)
@@ -161,7 +195,7 @@ def _run(
                                "timestamp_format": options.timestamp_format, "dayfirst": options.dayfirst}),
         "detected": json.dumps(detected, default=str), "checksum": source.checksum, "rows_read": rows_read,
         "rows_loaded": rows_read - rejected, "rows_rejected": rejected,
-        "has_start": bool(q.fetch_scalar(cur, "SELECT count(*) > 0 FROM merged WHERE start_timestamp IS NOT NULL")),
+        "has_start": fast_path is False and bool(q.fetch_scalar(cur, q.HAS_START)),
         "event_attributes": json.dumps(ev_types), "case_attributes": json.dumps(case_types),
     })  # fmt: skip
     events, cases, activities, variants = q.fetch_one(cur, q.LOG_COUNTS, [log_id])
@@ -205,9 +239,24 @@ def _stage_rows(
     build_staging(cur, mapping, ts_sql, start_sql, params, fast=fast is not None, text_timestamps=text_ts)
     lifecycle = "lifecycle_key" in mapping and "start_timestamp_key" not in mapping
     unpaired = build_merged(cur, has_lifecycle=lifecycle, fast=fast)
-    if int(q.fetch_scalar(cur, "SELECT count(*) FROM merged")) == 0:
+    if fast is None and int(q.fetch_scalar(cur, "SELECT count(*) FROM merged")) == 0:
         _raise_nothing_loaded(cur, source.path, mapping)
     return unpaired, fast
+
+
+def _drop_encoded_columns(
+    cur: duckdb.DuckDBPyConnection, source: SourceData, mapping: dict[str, str], fast: FastLog
+) -> None:
+    """Free the mapped source columns the fast path has encoded: only attributes and source rows remain."""
+    mapped = set(mapping.values())
+    # Copies, not slices: a connector's record batches may share one allocation across columns (DuckDB's
+    # Arrow export does), and a slice of one column would keep the whole batch alive.
+    kept = [c for c in source.table.column_names if c not in mapped]
+    slim = pa.table({c: source.table.column(c).combine_chunks() for c in kept})
+    cur.unregister(RAW)
+    cur.register(RAW, slim)
+    source.table = fast.table = slim
+    pa.default_memory_pool().release_unused()  # hand the freed text columns back to the OS now
 
 
 def _write_attributes(

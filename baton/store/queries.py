@@ -11,6 +11,7 @@ LIST_LOGS: Final = f"SELECT * FROM {s.LOGS} ORDER BY name"  # noqa: S608
 GET_LOG: Final = f"SELECT * FROM {s.LOGS} WHERE name = ?"  # noqa: S608
 LOG_COUNTS: Final = f"SELECT events, cases, activities, variants FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
 NEXT_LOG_ID: Final = "SELECT nextval('log_id_seq')"
+HAS_START: Final = f"SELECT count(*) > 0 FROM merged WHERE {s.START_TIMESTAMP} IS NOT NULL"  # noqa: S608
 LIST_REJECTS: Final = (
     f"SELECT source_row, reason, detail, raw FROM {s.REJECTS} WHERE {s.LOG_ID} = ? "  # noqa: S608
     "ORDER BY source_row LIMIT ?"

@@ -200,7 +200,9 @@ def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool, fast: F
     """
     cols = f"source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}"
     if fast is not None:
-        cur.register("merged", fast.merged_table())
+        # every row loads unchanged on the fast path; the one check reading ``merged`` afterwards is the
+        # future-date check, so ``merged`` holds just the rows it reports
+        cur.register("merged", fast.future)
         return 0
     if not has_lifecycle:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE merged AS SELECT {cols} FROM stg WHERE reason IS NULL")  # noqa: S608
