@@ -2,8 +2,26 @@
 
 from analytics._query import DurationStats
 from analytics.activities import ActivityStatistics, ActivityStats, get_activity_statistics
+from analytics.bottlenecks import (
+    ActivityBottleneck,
+    Bottlenecks,
+    ReworkHotSpot,
+    Transition,
+    format_duration,
+    get_bottlenecks,
+)
+from analytics.cases import (
+    CaseList,
+    CaseSummary,
+    CaseTimeline,
+    TimelineEvent,
+    find_cases,
+    get_case_timeline,
+    get_cases_behind,
+)
 from analytics.dfg import DFG, DfgEdge, discover_dfg, get_end_activities, get_start_activities
 from analytics.durations import CaseDurations, get_case_durations
+from analytics.map_measures import ActivityMeasure, EdgeMeasure, EdgeMeasures, get_edge_measures
 from analytics.payload import MapEdge, ProcessMapPayload, get_process_map_payload
 from analytics.performance import EdgePerformance, PerformanceDFG, discover_performance_dfg
 from analytics.resources import (
@@ -20,12 +38,20 @@ from analytics.variants import Variant, Variants, get_variants
 
 __all__ = [
     "DFG",
+    "ActivityBottleneck",
+    "ActivityMeasure",
     "ActivityRework",
     "ActivityStatistics",
     "ActivityStats",
+    "Bottlenecks",
     "CaseDurations",
+    "CaseList",
+    "CaseSummary",
+    "CaseTimeline",
     "DfgEdge",
     "DurationStats",
+    "EdgeMeasure",
+    "EdgeMeasures",
     "EdgePerformance",
     "Handover",
     "Handovers",
@@ -36,13 +62,22 @@ __all__ = [
     "ResourceStatistics",
     "ResourceStats",
     "Rework",
+    "ReworkHotSpot",
     "Throughput",
+    "TimelineEvent",
+    "Transition",
     "Variant",
     "Variants",
     "discover_dfg",
     "discover_performance_dfg",
+    "find_cases",
+    "format_duration",
     "get_activity_statistics",
+    "get_bottlenecks",
     "get_case_durations",
+    "get_case_timeline",
+    "get_cases_behind",
+    "get_edge_measures",
     "get_end_activities",
     "get_handovers",
     "get_process_map_payload",
