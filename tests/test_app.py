@@ -89,3 +89,41 @@ def test_empty_workspace_explains_next_step(tmp_path: Path, monkeypatch: pytest.
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "No logs in this workspace yet" in at.info[0].value
+
+
+def test_measure_radio_switches_views(app: AppTest, workspace_file: Path) -> None:
+    """Each view labels the busiest edge with its own value: count, case count, median wait."""
+    from analytics import get_edge_measures
+    from app_pages.map_dot import human_duration
+
+    with open_workspace(workspace_file) as ws:
+        top = get_edge_measures(ws.log("after")).edges[0]
+    app.run()
+    pattern = rf'"{re.escape(top.source)}" -> "{re.escape(top.target)}" \[label=" ([^"]*)"'
+    labels = {}
+    for measure in ("frequency", "case_frequency", "median_wait", "max_wait"):
+        app.radio(key="measure").set_value(measure).run()
+        assert not app.exception
+        labels[measure] = re.findall(pattern, app.get("graphviz_chart")[0].proto.spec)
+    assert labels["frequency"] == [f"{top.frequency:,}"]
+    assert labels["case_frequency"] == [f"{top.case_frequency:,}"]
+    assert labels["median_wait"] == [human_duration(top.median_wait_us)]
+    assert labels["max_wait"] == [human_duration(top.max_wait_us)]
+
+
+def test_downloads_and_inspector(app: AppTest, workspace_file: Path) -> None:
+    """SVG, PNG and CSV download buttons exist; inspecting an edge shows its frequency and its cases."""
+    from analytics import get_edge_measures
+
+    with open_workspace(workspace_file) as ws:
+        top = get_edge_measures(ws.log("after")).edges[0]
+    app.run()
+    buttons = [b.proto.label for b in app.get("download_button")]
+    assert buttons == ["Map as SVG", "Map as PNG", "DFG as CSV"]
+    app.selectbox(key="inspect").set_value(f"{top.source} → {top.target}").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Frequency"] == f"{top.frequency:,}"
+    assert metrics["Case frequency"] == f"{top.case_frequency:,}"
+    assert f"{top.case_frequency:,} cases" in app.caption[-1].value
+    assert len(app.dataframe[0].value) == min(10, top.case_frequency)
