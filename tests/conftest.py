@@ -37,6 +37,9 @@ def sample_logs() -> Path:
     return SAMPLE_LOGS
 
 
+from browser_support import browser, server  # noqa: E402,F401  (fixtures for the browser tests)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     """In CI (BATON_REQUIRE_ALL=1) a skipped test fails: everything must run there."""
