@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from baton.arrowtypes import is_text
 from baton.errors import MappingError
 from baton.schema import MAPPING_KEYS, REQUIRED_KEYS
 from baton.timestamps import looks_like_timestamps
@@ -180,7 +181,7 @@ def _profile(column: pa.ChunkedArray) -> dict[str, Any]:
     present = [v for v in values if v is not None and str(v).strip() != ""]
     distinct = len({str(v) for v in present})
     is_time = pa.types.is_timestamp(typ) or pa.types.is_date(typ)
-    texty = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+    texty = is_text(typ)
     return {
         "n": len(present),
         "distinct": distinct,

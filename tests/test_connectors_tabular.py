@@ -169,9 +169,23 @@ def test_parquet_keeps_types_and_marks_naive(tmp_path: Path) -> None:
     )
     pq.write_table(table, tmp_path / "l.parquet")
     src = read_parquet(tmp_path / "l.parquet")
-    assert src.table.drop_columns([SOURCE_ROW]).equals(table)
+    got = src.table.drop_columns([SOURCE_ROW])
+    assert got.to_pylist() == table.to_pylist()
+    assert [f.type for f in got.schema][1:] == [f.type for f in table.schema][1:]
+    assert got.schema.field("case").type == pa.dictionary(pa.int32(), pa.string())  # few distinct values
     assert src.table.column(SOURCE_ROW).to_pylist() == [1, 2]
     assert src.detected["naive_timestamps"] == ["ts"] and src.detected["timestamp_zones"]["ts_utc"] == "UTC"
+
+
+def test_parquet_reads_only_low_cardinality_text_as_dictionary(tmp_path: Path) -> None:
+    """Text with few distinct values (activities) arrives dictionary-encoded, unique ids (cases) plain."""
+    n = 1000
+    table = pa.table({"case": [f"c{i}" for i in range(n)], "act": [f"a{i % 7}" for i in range(n)]})
+    pq.write_table(table, tmp_path / "l.parquet")
+    src = read_parquet(tmp_path / "l.parquet")
+    assert src.table.schema.field("case").type == pa.string()
+    assert pa.types.is_dictionary(src.table.schema.field("act").type)
+    assert src.table.drop_columns([SOURCE_ROW]).to_pylist() == table.to_pylist()
 
 
 def test_parquet_errors(tmp_path: Path) -> None:

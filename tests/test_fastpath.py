@@ -186,3 +186,34 @@ def test_case_time_order_is_a_stable_sort_by_case_then_time(
         ts = np.sort(ts)
     expected = np.lexsort((np.arange(len(rows)), ts, case))
     assert _case_time_order(case, ts).tolist() == expected.tolist()
+
+
+def test_dictionary_columns_with_unused_and_unordered_values_same_both_ways(tmp_path: Path) -> None:
+    """A pandas categorical (sorted categories, unused ones) read dictionary-encoded: codes still follow
+    first appearance and unused categories never become activities, exactly as on the general path."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "case_id": pd.Categorical(["z", "z", "a", "a", "m"], categories=["a", "m", "q", "z"]),
+            "activity": pd.Categorical(["B", "A", "B", "C", "A"], categories=["A", "B", "C", "Unused"]),
+            "timestamp": pd.to_datetime(
+                [
+                    "2024-01-01 10:00",
+                    "2024-01-01 11:00",
+                    "2024-01-02 09:00",
+                    "2024-01-03 09:00",
+                    "2024-01-04 09:00",
+                ],
+                utc=True,
+            ),
+        }
+    )
+    path = tmp_path / "cat.parquet"
+    frame.to_parquet(path)
+    assert pa.types.is_dictionary(pq.read_schema(path).field("activity").type)
+    taken, fast = dump(path, MAP_NO_RESOURCE, fast=True)
+    assert taken == "fast"
+    assert fast == dump(path, MAP_NO_RESOURCE, fast=False)[1]
+    assert [r[1] for r in fast[s.ACTIVITIES]] == ["A", "B", "C"]
+    assert [r[1] for r in fast[s.CASES]] == ["z", "a", "m"]  # case index by first appearance

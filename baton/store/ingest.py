@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from baton import schema as s
+from baton.arrowtypes import is_text
 from baton.errors import MappingError
 from baton.store import queries as q
 from baton.store.attributes import split_attributes, write_attribute_tables
@@ -235,7 +236,7 @@ def _stage_rows(
         for check in (ts_check, start_check):
             if check is not None:
                 check()  # raises TimestampError naming rows and a format when no value parses
-    text_ts = pa.types.is_string(source.table.schema.field(key).type)
+    text_ts = is_text(source.table.schema.field(key).type)
     build_staging(cur, mapping, ts_sql, start_sql, params, fast=fast is not None, text_timestamps=text_ts)
     lifecycle = "lifecycle_key" in mapping and "start_timestamp_key" not in mapping
     unpaired = build_merged(cur, has_lifecycle=lifecycle, fast=fast)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from baton import schema as s
 from baton import timestamps as ts
+from baton.arrowtypes import is_text
 from baton.errors import TimestampError
 
 RAW = "raw_src"
@@ -77,7 +78,7 @@ def timestamp_expression(
     if pa.types.is_integer(typ) or pa.types.is_floating(typ):
         unit = ts.detect_epoch_unit(_sample(cur, column, numeric=True), column=column, source=source_name)
         return ts.epoch_sql(col, unit), {"type": str(typ), "epoch_unit": unit}, None
-    if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
+    if not is_text(typ):
         raise TimestampError(
             f"{source_name}: column {column!r} has type {typ}, expected text or a timestamp; map "
             "timestamp_key= to a date/time column"
