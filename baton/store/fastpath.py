@@ -58,7 +58,7 @@ def _future_rows(ts_us: np.ndarray, source_row: np.ndarray) -> pa.Table:
     return pa.table({"source_row": source_row[rows], s.TIMESTAMP: pa.array(ts_us[rows], type=_TS)})
 
 
-def dictionary_encode(column: pa.ChunkedArray) -> pa.DictionaryArray:
+def dictionary_encode(column: pa.ChunkedArray, *, first_appearance: bool = True) -> pa.DictionaryArray:
     """Dictionary-encode a column chunk by chunk on two threads (pyarrow releases the GIL), then unify.
 
     Unifying keeps the first chunk's dictionary and appends each later chunk's new values in their
@@ -66,7 +66,16 @@ def dictionary_encode(column: pa.ChunkedArray) -> pa.DictionaryArray:
     (about twice as fast on 2 cores, and without copying the chunks into one array first).
     """
     if pa.types.is_dictionary(column.type):
-        return _reencode_dictionary(column)
+        if first_appearance:
+            return _reencode_dictionary(column)
+        unified = column.unify_dictionaries()  # codes in the file's order; unused values may remain
+        indices = (
+            pa.concat_arrays([c.indices for c in unified.chunks])
+            if unified.num_chunks
+            else pa.array([], pa.int32())
+        )
+        words = unified.chunks[0].dictionary if unified.num_chunks else pa.array([], column.type.value_type)
+        return pa.DictionaryArray.from_arrays(indices, words)
     chunks = column.chunks or [pa.array([], type=column.type)]
     with ThreadPoolExecutor(max_workers=2) as pool:
         parts = list(pool.map(pc.dictionary_encode, chunks))
@@ -93,13 +102,15 @@ def _reencode_dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(again.indices, words.take(again.dictionary))
 
 
-def _clean_dictionary(column: pa.ChunkedArray, *, nulls_ok: bool) -> pa.DictionaryArray | None:
+def _clean_dictionary(
+    column: pa.ChunkedArray, *, nulls_ok: bool, first_appearance: bool = False
+) -> pa.DictionaryArray | None:
     """Dictionary-encode a text column whose values need no trimming; None when the slow path must check."""
     if not is_text(column.type):
         return None
     if column.null_count and not nulls_ok:
         return None
-    enc = dictionary_encode(column)
+    enc = dictionary_encode(column, first_appearance=first_appearance)
     words = enc.dictionary
     if len(words) and (
         pc.any(pc.equal(pc.utf8_length(words), 0)).as_py()
@@ -153,6 +164,21 @@ def _case_time_order(case_index: np.ndarray, ts_us: np.ndarray) -> np.ndarray:
     return by_time[_stable_argsort_codes(case_index[by_time])]
 
 
+def _activity_ranks(act: pa.DictionaryArray) -> tuple[list[str], np.ndarray]:
+    """The activities that occur and, per dictionary index, the activity's code (its rank by name).
+
+    A file's dictionary may hold values no row uses (a pandas categorical's categories); they are left out.
+    """
+    words = act.dictionary
+    used = np.bincount(act.indices.to_numpy(), minlength=len(words)) > 0
+    names = words.filter(pa.array(used)).to_pylist()
+    rank = np.full(len(words), -1, dtype=np.int32)
+    by_name = np.empty(len(names), dtype=np.int32)
+    by_name[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names), dtype=np.int32)
+    rank[np.flatnonzero(used)] = by_name
+    return names, rank
+
+
 def prepare_fast(
     cur: duckdb.DuckDBPyConnection,
     table: pa.Table,
@@ -168,7 +194,7 @@ def prepare_fast(
     pa.default_memory_pool().release_unused()  # what reading the source left in the allocator's free lists
     if table.num_rows == 0 or set(mapping) - {"case_id_key", "activity_key", "timestamp_key", "resource_key"}:
         return None
-    case = _clean_dictionary(table.column(mapping["case_id_key"]), nulls_ok=False)
+    case = _clean_dictionary(table.column(mapping["case_id_key"]), nulls_ok=False, first_appearance=True)
     act = _clean_dictionary(table.column(mapping["activity_key"]), nulls_ok=False)
     res_key = mapping.get("resource_key")
     res = _clean_dictionary(table.column(res_key), nulls_ok=True) if res_key else None
@@ -179,9 +205,7 @@ def prepare_fast(
         return None  # missing or unparsable timestamps: rows are rejected on the general path
     ts_us = parsed.to_numpy()
     del parsed
-    names = act.dictionary.to_pylist()
-    rank = np.empty(len(names), dtype=np.int32)
-    rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names), dtype=np.int32)
+    names, rank = _activity_ranks(act)
     ci = case.indices.to_numpy().astype(np.int32, copy=False)
     order = _case_time_order(ci, ts_us)
     if len(order) < 2**31:
