@@ -121,11 +121,26 @@ def _clean_dictionary(
 
 
 def _epoch_us(
-    cur: duckdb.DuckDBPyConnection, column: pa.ChunkedArray, ts_sql: str, params: dict[str, Any]
+    cur: duckdb.DuckDBPyConnection,
+    column: pa.ChunkedArray,
+    ts_sql: str,
+    params: dict[str, Any],
+    *,
+    iso_text: bool = False,
 ) -> pa.ChunkedArray:
-    """Microseconds since the epoch (UTC) per row: zone-aware timestamps directly, anything else via SQL."""
+    """Microseconds since the epoch (UTC) per row: zone-aware timestamps directly, anything else via SQL.
+
+    ISO 8601 text where every value carries its offset is parsed by Arrow's cast (about 10x faster than
+    the SQL expression); Arrow refuses a value without an offset or with blanks, and then the SQL
+    expression (which reads such values in the source zone) parses the column instead.
+    """
     if pa.types.is_timestamp(column.type) and column.type.tz is not None and column.type.unit == "us":
         return column.cast(pa.int64())  # the stored value is already UTC microseconds
+    if iso_text and not pa.types.is_dictionary(column.type):
+        try:
+            return pc.cast(column, _TS).cast(pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass  # some value has no offset (or is not plain ISO): the SQL expression decides
     sql = f"SELECT epoch_us({ts_sql}) FROM {RAW}"  # noqa: S608
     return cur.sql(sql, params={k: v for k, v in params.items() if f"${k}" in sql}).to_arrow_table().column(0)
 
@@ -185,6 +200,8 @@ def prepare_fast(
     mapping: dict[str, str],
     ts_sql: str,
     params: dict[str, Any],
+    *,
+    iso_text: bool = False,
 ) -> FastLog | None:
     """The fast path's arrays when it applies to this import, else None (the general SQL path runs).
 
@@ -200,7 +217,7 @@ def prepare_fast(
     res = _clean_dictionary(table.column(res_key), nulls_ok=True) if res_key else None
     if case is None or act is None or (res_key and res is None):
         return None
-    parsed = _epoch_us(cur, table.column(mapping["timestamp_key"]), ts_sql, params)
+    parsed = _epoch_us(cur, table.column(mapping["timestamp_key"]), ts_sql, params, iso_text=iso_text)
     if parsed.null_count:
         return None  # missing or unparsable timestamps: rows are rejected on the general path
     ts_us = parsed.to_numpy()

@@ -230,7 +230,8 @@ def _stage_rows(
         )  # fmt: skip
     fast = None
     if options.fast_path and start_sql is None:
-        fast = prepare_fast(cur, source.table, mapping, ts_sql, params)
+        iso = detected["timestamp"].get("family") == "iso" and options.timestamp_format is None
+        fast = prepare_fast(cur, source.table, mapping, ts_sql, params, iso_text=iso)
     detected["import_path"] = "fast" if fast is not None else "general"
     if fast is None:
         for check in (ts_check, start_check):
