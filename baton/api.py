@@ -61,6 +61,8 @@ class Workspace(_StoreWorkspace):
         dayfirst: bool | None = None,
         case_attributes: list[str] | tuple[str, ...] | None = None,
         progress: Progress | None = None,
+        exact_mapping: bool = False,
+        source_label: str | None = None,
         **reader_options: Any,
     ) -> ImportReport:
         """Import a CSV, Parquet, Excel, XES or OCEL 2.0 file as log ``name`` (replacing one of that name).
@@ -68,6 +70,8 @@ class Workspace(_StoreWorkspace):
         Column keywords follow pm4py (``case_id_key=`` ...); unset ones are suggested from the column
         names and values. ``source_timezone`` is the zone of timestamps written without an offset.
         Reader options go to the connector (``delimiter=``, ``encoding=``, ``sheet=``, ``object_type=``).
+        ``exact_mapping=True`` maps exactly the keywords given (no suggestions fill the others);
+        ``source_label`` is stored as the log's source instead of ``path`` (e.g. an uploaded file's name).
 
         Returns:
             The ImportReport: counts, reject reasons and warnings (also stored in the workspace).
@@ -81,9 +85,10 @@ class Workspace(_StoreWorkspace):
             "resource_key": resource_key,
             "lifecycle_key": lifecycle_key,
         }
-        mapping = resolve_mapping(
-            raw.table, {k: v for k, v in user.items() if v}, raw.default_mapping, source=str(raw.path)
+        given = (
+            {k: v or None for k, v in user.items()} if exact_mapping else {k: v for k, v in user.items() if v}
         )
+        mapping = resolve_mapping(raw.table, given, raw.default_mapping, source=source_label or str(raw.path))
         options = ImportOptions(
             source_timezone=source_timezone,
             timestamp_format=timestamp_format,
@@ -92,7 +97,7 @@ class Workspace(_StoreWorkspace):
             case_attributes=tuple(case_attributes) if case_attributes is not None else None,
         )
         source = SourceData(
-            path=str(raw.path),
+            path=source_label or str(raw.path),
             format=raw.format,
             table=raw.table,
             checksum=raw.checksum,

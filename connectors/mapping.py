@@ -308,7 +308,7 @@ def resolve_mapping(
     where = source or "source"
     columns = [c for c in table.column_names if c != SOURCE_ROW]
     _check_user(user_mapping, columns, where)
-    result = {k: v for k, v in default_mapping.items() if v in columns}
+    result = {k: v for k, v in default_mapping.items() if v in columns and k not in user_mapping}
     result.update({k: v for k, v in user_mapping.items() if v is not None})
     decided = all(k in result for k in REQUIRED_KEYS)
     # once the required keys are given, only the remaining columns can fill optional keys: profile just those

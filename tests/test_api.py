@@ -70,3 +70,18 @@ def test_to_pandas_respects_filters_and_order(sample_logs: Path) -> None:
     assert len(events) == sum(v.count * len(v.activities) for v in baton.get_variants(log).variants)
     df = baton.to_pm4py(log)
     assert list(df["concept:name"]) == list(events["activity"])
+
+
+def test_exact_mapping_leaves_unset_keys_unmapped_and_source_label_is_stored(sample_logs: Path) -> None:
+    """exact_mapping=True maps only the keywords given (no suggested resource or start time), and
+    source_label replaces the path as the log's recorded source (an upload's own file name)."""
+    keys = {"case_id_key": "case_id", "activity_key": "activity", "timestamp_key": "timestamp"}
+    with baton.open_workspace() as ws:
+        suggested = ws.import_file(sample_logs / "loans_before.csv", name="a", **keys)
+        exact = ws.import_file(
+            sample_logs / "loans_before.csv", name="b", exact_mapping=True, source_label="upload.csv", **keys
+        )
+        assert {"resource_key", "start_timestamp_key"} <= set(suggested.mapping)
+        assert exact.mapping == keys
+        assert ws.info("b").source == "upload.csv" and ws.info("a").source.endswith("loans_before.csv")
+        assert ws.info("b").mapping["mapping"] == keys and not ws.info("b").has_start_timestamps
