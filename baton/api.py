@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from baton.schema import REQUIRED_KEYS
 from baton.store import ImportOptions, ImportReport, SourceData, import_table
 from baton.store import Workspace as _StoreWorkspace
 from baton.store.ingest import Progress
@@ -70,7 +71,7 @@ class Workspace(_StoreWorkspace):
         Column keywords follow pm4py (``case_id_key=`` ...); unset ones are suggested from the column
         names and values. ``source_timezone`` is the zone of timestamps written without an offset.
         Reader options go to the connector (``delimiter=``, ``encoding=``, ``sheet=``, ``object_type=``).
-        ``exact_mapping=True`` maps exactly the keywords given (no suggestions fill the others);
+        ``exact_mapping=True`` leaves optional keys not given unmapped (no suggestion fills them);
         ``source_label`` is stored as the log's source instead of ``path`` (e.g. an uploaded file's name).
 
         Returns:
@@ -85,9 +86,9 @@ class Workspace(_StoreWorkspace):
             "resource_key": resource_key,
             "lifecycle_key": lifecycle_key,
         }
-        given = (
-            {k: v or None for k, v in user.items()} if exact_mapping else {k: v for k, v in user.items() if v}
-        )
+        given: dict[str, str | None] = {k: v for k, v in user.items() if v}
+        if exact_mapping:  # optional keys not given stay unmapped; required ones may still be suggested
+            given |= {k: None for k in user if k not in given and k not in REQUIRED_KEYS}
         mapping = resolve_mapping(raw.table, given, raw.default_mapping, source=source_label or str(raw.path))
         options = ImportOptions(
             source_timezone=source_timezone,
