@@ -1,12 +1,14 @@
-"""Process map page: choose a log, see its headline statistics and its map with Disco-style sliders."""
+"""Process map page: the chosen log's headline statistics and its map with Disco-style sliders, after the filters."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import cast
 
 import streamlit as st
 
-from analytics import EdgeMeasures, get_cases_behind, get_edge_measures
+from analytics import EdgeMeasures, get_cases_behind
+from app_pages.filter_bar import explorer_or_stop
 from app_pages.map_dot import (
     MEASURES,
     MapView,
@@ -17,26 +19,13 @@ from app_pages.map_dot import (
     simplify,
     to_dot,
 )
-from app_pages.map_layout import MapLayout, compute_layout
+from app_pages.map_layout import MapLayout
 from app_pages.map_svg import to_png, to_svg
-from app_pages.state import map_payload, workspace_or_stop, workspace_path
+from app_pages.state import Explorer, edge_measures, map_layout, map_payload
+from baton.log import EventLog
 
 _NONE = "(nothing selected)"
 _ARROW = " → "
-
-
-@st.cache_data(show_spinner="Computing the map measures...", max_entries=64)
-def _measures(path: str, log_name: str, imported_at: str) -> EdgeMeasures:
-    del path, imported_at  # cache keys only
-    return get_edge_measures(workspace_or_stop().log(log_name))
-
-
-@st.cache_data(show_spinner="Laying out the map...", max_entries=64)
-def _layout(path: str, log_name: str, imported_at: str) -> MapLayout:
-    """The full, unfiltered map's layout: computed once per log so sliders and filters never move nodes."""
-    full = _measures(path, log_name, imported_at)
-    edges = [(e.source, e.target, e.frequency) for e in full.edges]
-    return compute_layout(list(full.activities), edges, full.start_activities)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -44,13 +33,12 @@ def _png(svg: str) -> bytes:
     return to_png(svg)
 
 
-def _inspect(view: MapView, measures: EdgeMeasures, log_name: str) -> None:
+def _inspect(view: MapView, measures: EdgeMeasures, log: EventLog) -> None:
     """Statistics and first cases of the activity or edge picked under the map."""
     options = [_NONE, *view.activities, *(f"{e.source}{_ARROW}{e.target}" for e in view.edges)]
     picked = st.selectbox("Inspect an activity or path", options, key="inspect")
     if picked == _NONE:
         return
-    log = workspace_or_stop().log(log_name)
     if picked in view.activities:
         act = view.activities[picked]
         cols = list(st.columns(4))
@@ -75,29 +63,54 @@ def _inspect(view: MapView, measures: EdgeMeasures, log_name: str) -> None:
     st.dataframe(frame, hide_index=True, key="inspect_cases")
 
 
-ws = workspace_or_stop()
-logs = ws.logs()
-st.title("Process map")
-if not logs:
-    st.info(
-        "No logs in this workspace yet. Build the demo workspace with `baton build-demo`, "
-        "or import a file with `baton import FILE`."
-    )
-    st.stop()
+@st.fragment
+def _map_section(ex: Explorer, measures: EdgeMeasures, layout: MapLayout) -> None:
+    """Sliders, downloads and the map: a fragment, so a slider change reruns only this part."""
+    name = ex.info.name
+    left, right = st.columns([1, 4])
+    with left:
+        measure = cast(Measure, st.radio("Show", list(MEASURES), format_func=MEASURES.get, key="measure"))
+        activities_pct = st.slider("Activities %", 0, 100, 100, step=5, key="activities_pct")
+        paths_pct = st.slider("Paths %", 0, 100, 10, step=5, key="paths_pct")
+    view = simplify(measures, activities_pct=activities_pct, paths_pct=paths_pct)
+    svg = to_svg(view, layout, measure=measure, title=name)
+    with left:
+        st.caption(
+            f"{len(view.activities)} of {len(measures.activities)} activities, "
+            f"{len(view.edges)} of {len(measures.edges)} paths"
+        )
+        st.download_button("Map as SVG", svg, f"{name}-map.svg", "image/svg+xml", key="download_svg")
+        png = partial(_png, svg)  # rendered only when clicked
+        st.download_button("Map as PNG", png, f"{name}-map.png", "image/png", key="download_png")
+        st.download_button(
+            "DFG as CSV",
+            measures.to_frame().to_csv(index=False),
+            f"{name}-dfg.csv",
+            "text/csv",
+            key="download_csv",
+        )
+    with right:
+        st.graphviz_chart(to_dot(view, layout, measure=measure), width="content")
+        _inspect(view, measures, ex.log())
 
-names = [i.name for i in logs]
-name = st.selectbox("Log", names, index=0, key="log")
-info = next(i for i in logs if i.name == name)
-keys = (str(workspace_path()), info.name, info.imported_at.isoformat())
-payload = map_payload(*keys, "")
-measures = _measures(*keys)
-layout = _layout(*keys)
+
+st.title("Process map")
+ex = explorer_or_stop()
+info = ex.info
+payload = map_payload(*ex.keys, ex.spec_json)
+measures = edge_measures(ex.keys, ex.spec_json)  # the filtered log's measures ...
+layout = map_layout(*ex.keys)  # ... drawn on the full log's layout, so filtering never moves a node
 
 cols = st.columns(6)
-cols[0].metric("Cases", f"{info.cases:,}")
-cols[1].metric("Events", f"{info.events:,}")
-cols[2].metric("Activities", f"{info.activities:,}")
-cols[3].metric("Variants", f"{info.variants:,}")
+if ex.spec.filters:
+    cases, events = payload.cases, sum(a.frequency for a in measures.activities.values())
+    acts, n_variants = len(measures.activities), payload.variant_table.num_rows
+else:
+    cases, events, acts, n_variants = info.cases, info.events, info.activities, info.variants
+cols[0].metric("Cases", f"{cases:,}")
+cols[1].metric("Events", f"{events:,}")
+cols[2].metric("Activities", f"{acts:,}")
+cols[3].metric("Variants", f"{n_variants:,}")
 cols[4].metric("Median case duration", human_duration(payload.median_case_duration_us))
 cols[5].metric("P90 case duration", human_duration(payload.p90_case_duration_us))
 span = f"{info.first_timestamp:%Y-%m-%d} to {info.last_timestamp:%Y-%m-%d}" if info.first_timestamp else "-"
@@ -105,27 +118,4 @@ st.caption(
     f"{span} · {info.rows_rejected:,} source rows rejected · source `{info.source}` ({info.source_format})"
 )
 
-left, right = st.columns([1, 4])
-with left:
-    measure = cast(Measure, st.radio("Show", list(MEASURES), format_func=MEASURES.get, key="measure"))
-    activities_pct = st.slider("Activities %", 0, 100, 100, step=5, key="activities_pct")
-    paths_pct = st.slider("Paths %", 0, 100, 10, step=5, key="paths_pct")
-view = simplify(measures, activities_pct=activities_pct, paths_pct=paths_pct)
-svg = to_svg(view, layout, measure=measure, title=info.name)
-with left:
-    st.caption(
-        f"{len(view.activities)} of {len(measures.activities)} activities, "
-        f"{len(view.edges)} of {len(measures.edges)} paths"
-    )
-    st.download_button("Map as SVG", svg, f"{info.name}-map.svg", "image/svg+xml", key="download_svg")
-    st.download_button("Map as PNG", _png(svg), f"{info.name}-map.png", "image/png", key="download_png")
-    st.download_button(
-        "DFG as CSV",
-        measures.to_frame().to_csv(index=False),
-        f"{info.name}-dfg.csv",
-        "text/csv",
-        key="download_csv",
-    )
-with right:
-    st.graphviz_chart(to_dot(view, layout, measure=measure), width="content")
-    _inspect(view, measures, info.name)
+_map_section(ex, measures, layout)
