@@ -24,7 +24,8 @@ TimeFrameMode = Literal["contained", "intersecting", "started", "completed"]
 
 @dataclass(frozen=True, slots=True)
 class TimeFrame:
-    """Cases by time: contained in, intersecting, started in or completed in [start, end)."""
+    """Cases by time: contained in, intersecting, started in or completed in [start, end] (both bounds
+    included, as pm4py's ``filter_time_range``)."""
 
     kind: ClassVar[str] = "time_frame"
     start: datetime

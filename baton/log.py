@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from baton import schema as s
-from baton.filters import FilterSpec, compile_case_filter
+from baton.errors import FilterError
+from baton.filters import CaseAttribute, EventAttribute, FilterSpec, compile_case_filter
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,6 +25,10 @@ JOIN {s.ACTIVITIES} a ON a.{s.LOG_ID} = e.{s.LOG_ID} AND a.{s.ACTIVITY_CODE} = e
 LEFT JOIN {{attrs}} x ON x.{s.EVENT_ORDER} = e.{s.EVENT_ORDER}
 ORDER BY e.{s.CASE_INDEX}, e.{s.POSITION}
 """  # noqa: S608 - identifiers from baton.schema; the attribute table name is built from an integer
+
+
+_ATTRIBUTE_NAMES = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
+_CANONICAL_EVENT_COLUMNS = frozenset({s.ACTIVITY, s.RESOURCE, s.LIFECYCLE})
 
 
 class CursorSource(Protocol):
@@ -61,8 +67,40 @@ class EventLog:
     filters: FilterSpec = field(default_factory=FilterSpec)
 
     def filter(self, *filters: Any) -> EventLog:
-        """Return a new EventLog with ``filters`` appended to this one's filter spec."""
-        return replace(self, filters=self.filters.extend(*filters))
+        """Return a new EventLog with ``filters`` appended to this one's filter spec.
+
+        Raises:
+            FilterError: a filter is not a filter, or names an attribute this log does not have.
+        """
+        spec = self.filters.extend(*filters)
+        self._check_attribute_names(filters)
+        return replace(self, filters=spec)
+
+    def _check_attribute_names(self, filters: tuple[Any, ...]) -> None:
+        """Attribute filters must name one of the log's attributes; say which exist otherwise."""
+        named = [
+            f
+            for f in filters
+            if (isinstance(f, CaseAttribute) and f.name != s.CASE_ID)
+            or (isinstance(f, EventAttribute) and f.name not in _CANONICAL_EVENT_COLUMNS)
+        ]
+        if not named:
+            return
+        rows = self.cursor().execute(_ATTRIBUTE_NAMES, [self.log_id]).fetchall()
+        event_attrs, case_attrs = (sorted(json.loads(v)) for v in rows[0]) if rows else ([], [])
+        for f in named:
+            kind, known = ("case", case_attrs) if isinstance(f, CaseAttribute) else ("event", event_attrs)
+            if f.name not in known:
+                other = (
+                    "an event attribute: use EventAttribute"
+                    if kind == "case"
+                    else "a case attribute: use CaseAttribute"
+                )
+                hint = f" ({f.name!r} is {other})" if f.name in (event_attrs + case_attrs) else ""
+                raise FilterError(
+                    f"log {self.name!r} has no {kind} attribute {f.name!r}{hint}; its {kind} attributes are "
+                    f"{known + ([s.CASE_ID] if kind == 'case' else sorted(_CANONICAL_EVENT_COLUMNS))}"
+                )
 
     def unfiltered(self) -> EventLog:
         """The same log with no filters."""

@@ -177,3 +177,18 @@ def test_filtered_log_drives_analytics(wsf: Workspace) -> None:
 def test_sample_csv_path_exists(sample_logs: Path) -> None:
     """The sample logs the other filter tests rely on exist (guards a renamed file)."""
     assert (sample_logs / "loans_after.csv").is_file()
+
+
+def test_unknown_attribute_names_are_refused_with_the_known_ones(wsf: Workspace) -> None:
+    """A case or event attribute the log lacks is a FilterError listing what exists (not a SQL error)."""
+    log = wsf.log("x")
+    with pytest.raises(
+        FilterError, match=r"no case attribute 'regoin'; its case attributes are \['region', 'case_id'\]"
+    ):
+        log.filter(CaseAttribute("regoin", ("north",)))
+    with pytest.raises(
+        FilterError, match=r"no event attribute 'region' \('region' is a case attribute: use CaseAttribute\)"
+    ):
+        log.filter(EventAttribute("region", ("north",)))
+    assert kept(wsf, EventAttribute("resource", ("cid",))) == {"c3", "c5"}
+    assert kept(wsf, CaseAttribute("region", ("east",))) == {"c4"}
