@@ -21,6 +21,7 @@ from app_pages.state import (
     workspace_or_stop,
     workspace_path,
 )
+from baton.errors import BatonError
 from baton.filters import (
     CaseAttribute,
     CaseDuration,
@@ -249,7 +250,7 @@ def render() -> Explorer | None:
         assert ex is not None  # logs exist
         try:
             kept = ex.kept
-        except duckdb.Error as exc:  # e.g. a re-import dropped an attribute the filters name
+        except (BatonError, duckdb.Error) as exc:  # e.g. a re-import dropped an attribute the filters name
             st.error(f"The filters no longer fit log {ex.info.name!r} and were cleared: {exc}")
             set_spec(ex.info.name, FilterSpec())
             ex, kept = Explorer(ex.info, FilterSpec()), ex.info.cases
