@@ -1,10 +1,11 @@
 """A stable layered layout of a whole process map, computed once per log in pure Python (no Graphviz).
 
 Sugiyama-style: cycles broken by a depth-first search from the start activities (most frequent edges
-first), longest-path layering, weighted barycentre ordering, then boxes packed and centred per layer.
-Coordinates are SVG points (y grows downwards). The start marker sits at the top-left corner and the end
-marker at the bottom-right corner of the full map, so any sub-map that keeps both markers has the same
-bounding box: hiding activities or paths never moves or rescales the remaining ones.
+first), longest-path layering with at most four activities side by side (frequent activities keep their
+natural layer, rare ones stack below), weighted barycentre ordering, then boxes packed and centred per
+layer. Coordinates are SVG points (y grows downwards). The start marker sits centred above the full map
+and the end marker centred below it, so any sub-map that keeps both markers has the same bounding box:
+hiding activities or paths never moves or rescales the remaining ones.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _H_GAP = 36.0
 _V_GAP = 64.0
 _MARGIN = 12.0
 _SWEEPS = 6
+_MAX_ROW = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +92,43 @@ def acyclic_order(
     return post[::-1], back
 
 
-def _layers(order: list[str], forward: list[tuple[str, str, int]]) -> dict[str, int]:
+def _priority_order(
+    nodes: Sequence[str], forward: list[tuple[str, str, int]], weight: Mapping[str, int]
+) -> list[str]:
+    """A topological order of the forward graph that takes the heaviest available node first (Kahn)."""
+    indeg: dict[str, int] = dict.fromkeys(nodes, 0)
+    succ: dict[str, list[str]] = defaultdict(list)
+    for a, b, _ in forward:
+        indeg[b] += 1
+        succ[a].append(b)
+    ready = [n for n in nodes if indeg[n] == 0]
+    out: list[str] = []
+    while ready:
+        ready.sort(key=lambda n: (-weight.get(n, 0), nodes.index(n)))
+        node = ready.pop(0)
+        out.append(node)
+        for b in succ[node]:
+            indeg[b] -= 1
+            if indeg[b] == 0:
+                ready.append(b)
+    return out
+
+
+def _layers(order: list[str], forward: list[tuple[str, str, int]], max_width: int) -> dict[str, int]:
+    """Longest-path layers with at most ``max_width`` activities per layer: in ``order`` (frequent first),
+    an activity takes the first layer below all its predecessors that still has room, so a crowd of rare
+    activities stacks downwards instead of making the map too wide to read."""
     preds: dict[str, list[str]] = defaultdict(list)
     for a, b, _ in forward:
         preds[b].append(a)
     layer: dict[str, int] = {}
+    used: dict[int, int] = defaultdict(int)
     for node in order:
-        layer[node] = max((layer[p] + 1 for p in preds[node]), default=0)
+        r = max((layer[p] + 1 for p in preds[node]), default=0)
+        while used[r] >= max_width:
+            r += 1
+        layer[node] = r
+        used[r] += 1
     return layer
 
 
@@ -121,7 +153,11 @@ def _sweep(rows: list[list[str]], forward: list[tuple[str, str, int]]) -> list[l
 
 
 def compute_layout(
-    activities: Sequence[str], edges: Sequence[tuple[str, str, int]], starts: Mapping[str, int]
+    activities: Sequence[str],
+    edges: Sequence[tuple[str, str, int]],
+    starts: Mapping[str, int],
+    *,
+    max_width: int = _MAX_ROW,
 ) -> MapLayout:
     """Lay out the full map once: every activity and every edge ``(source, target, weight)``.
 
@@ -129,6 +165,7 @@ def compute_layout(
         activities: activity names, most frequent first (ties in the layout follow this order).
         edges: directly-follows edges with their absolute frequency.
         starts: start activities with their case counts (roots of the layering).
+        max_width: most activities side by side in one layer.
 
     Returns:
         A box per activity plus the start and end markers, in points, inside ``width`` x ``height``.
@@ -138,16 +175,22 @@ def compute_layout(
     roots = sorted((a for a in starts if a in rank), key=lambda a: (-starts[a], rank[a]))
     order, back = acyclic_order(nodes, edges, roots)
     forward = [(a, b, w) for a, b, w in edges if a != b and a in rank and b in rank and (a, b) not in back]
-    layer = _layers(order, forward)
+    weight: dict[str, int] = defaultdict(int)
+    for a, b, w in edges:
+        weight[a] += w if a in rank else 0
+        weight[b] += w if b in rank else 0
+    for a, n in starts.items():
+        weight[a] += n
+    layer = _layers(_priority_order(nodes, forward, weight), forward, max_width)
     rows: list[list[str]] = [[] for _ in range(max(layer.values(), default=-1) + 1)]
-    for node in order:
+    for node in order:  # the DFS order seeds the barycentre sweeps
         rows[layer[node]].append(node)
     rows = _sweep(rows, forward)
     return _place(rows)
 
 
 def _place(rows: list[list[str]]) -> MapLayout:
-    """Pack each layer's boxes left to right, centre the layers, add the corner markers."""
+    """Pack each layer's boxes left to right, centre the layers, add the markers above and below."""
     widths = [sum(node_width(n) for n in row) + _H_GAP * max(0, len(row) - 1) for row in rows]
     inner = max(widths, default=_MIN_WIDTH)
     boxes: dict[str, Box] = {}
@@ -161,6 +204,7 @@ def _place(rows: list[list[str]]) -> MapLayout:
             x += w + _H_GAP
     bottom = top + len(rows) * (NODE_HEIGHT + _V_GAP)
     half = MARKER / 2
-    boxes[START] = Box(_MARGIN + half, _MARGIN + half, MARKER, MARKER)
-    boxes[END] = Box(_MARGIN + inner - half, bottom + half, MARKER, MARKER)
+    centre = _MARGIN + inner / 2
+    boxes[START] = Box(centre, _MARGIN + half, MARKER, MARKER)
+    boxes[END] = Box(centre, bottom + half, MARKER, MARKER)
     return MapLayout(boxes, round(inner + 2 * _MARGIN, 2), round(bottom + MARKER + _MARGIN, 2))

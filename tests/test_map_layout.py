@@ -61,7 +61,7 @@ def _positions(dot: str) -> dict[str, str]:
 
 
 def test_tiny_layout_layers_follow_the_flow() -> None:
-    """Start activity on top, the loop edge C -> B is the back edge, markers at opposite corners."""
+    """Start activity on top, the loop edge C -> B is the back edge, markers centred above and below."""
     order, back = acyclic_order(
         ["B", "A", "C"], [(e.source, e.target, e.frequency) for e in TINY.edges], ["A"]
     )
@@ -69,7 +69,7 @@ def test_tiny_layout_layers_follow_the_flow() -> None:
     boxes = _layout(TINY).boxes
     assert boxes["A"].y < boxes["B"].y < boxes["C"].y
     assert boxes[START].y < boxes["A"].y and boxes[END].y > boxes["C"].y
-    assert boxes[START].x < boxes[END].x
+    assert boxes[START].x == boxes[END].x == _layout(TINY).width / 2
 
 
 def test_positions_never_move_with_the_sliders(after: EdgeMeasures) -> None:
@@ -142,3 +142,16 @@ def test_png_export_has_the_svg_size() -> None:
     width, height = struct.unpack(">II", png[16:24])
     root = ET.fromstring(svg.encode("utf-8"))
     assert (width, height) == (2 * int(root.get("width", "0")), 2 * int(root.get("height", "0")))
+
+
+def test_wide_layers_stack_rare_activities_below() -> None:
+    """Eight activities that all follow one start would sit side by side; with four at most per layer the
+    four most frequent keep the first layer below the start and the four rarer ones move one layer down."""
+    from app_pages.map_layout import compute_layout
+
+    followers = [f"F{i}" for i in range(8)]
+    edges = [("S", f, 100 - 10 * i) for i, f in enumerate(followers)]
+    boxes = compute_layout(["S", *followers], edges, {"S": 500}).boxes
+    ys = sorted({boxes[f].y for f in followers})
+    assert len(ys) == 2 and boxes["S"].y < ys[0]
+    assert {f for f in followers if boxes[f].y == ys[0]} == {"F0", "F1", "F2", "F3"}
