@@ -144,10 +144,15 @@ def _pos(layout: MapLayout, name: str) -> str:
 
 
 def to_dot(view: MapView, layout: MapLayout, *, measure: Measure = "frequency") -> str:
-    """DOT text with every node pinned at its place in the full map's layout (``layout=neato``)."""
+    """DOT text with every node pinned at its place in the full map's layout (``layout=neato``).
+
+    Edges are drawn as curves (``splines=curved``), not routed around boxes: routing (``splines=true``)
+    made the browser's Graphviz take about a second per redraw even on small maps, curves take a fraction,
+    and the issue asks for a redraw within a second of a slider move.
+    """
     lines = [
         "digraph process {",
-        '  graph [layout=neato, splines=true, fontname="Helvetica", bgcolor="transparent", pad=0.1];',
+        '  graph [layout=neato, splines=curved, fontname="Helvetica", bgcolor="transparent", pad=0.1];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, color="#1e3a8a"];',
         '  edge [fontname="Helvetica", fontsize=9, arrowsize=0.7];',
         f'  "{START}" [label="", shape=circle, style=filled, fillcolor="{START_COLOR}", '
@@ -167,8 +172,8 @@ def to_dot(view: MapView, layout: MapLayout, *, measure: Measure = "frequency") 
             f"penwidth={st.penwidth:.2f}, color={_quote(st.color)}];"
         )
     for name, n in view.starts.items():
-        lines.append(f'  "{START}" -> {_quote(name)} [label=" {n:,}", style=dashed, color="#94a3b8"];')
+        lines.append(f'  "{START}" -> {_quote(name)} [label=" {n:,}", style=dashed, color="#cbd5e1"];')
     for name, n in view.ends.items():
-        lines.append(f'  {_quote(name)} -> "{END}" [label=" {n:,}", style=dashed, color="#94a3b8"];')
+        lines.append(f'  {_quote(name)} -> "{END}" [label=" {n:,}", style=dashed, color="#cbd5e1"];')
     lines.append("}")
     return "\n".join(lines)

@@ -133,11 +133,12 @@ def _redraw(page, key: str, frames: list[float]) -> tuple[float, float]:  # type
 
 def test_slider_redraws_big_map_quickly(million_server: str, browser) -> None:  # type: ignore[no-untyped-def]
     """On a 1M-event log, after the first computation, a paths-slider change (End / Home: every path, then
-    the sparsest map) shows the new map in the browser within 2 s (median of four).
+    the sparsest map) shows the new map in the browser within 1 s (median of six: the machine is shared).
 
     The server's rerun is bounded at 1 s by test_slider_rerun_under_a_second; the rest is Streamlit's Graphviz
-    component laying out each redraw in the browser (WASM), ~0.7-1.0 s here even for a tiny map. Timings
-    (with the last server message of each change) go to test-artifacts/explorer_million_timings.json.
+    component drawing each map in the browser (WASM) with pinned positions and curved edges (~0.6-0.8 s
+    here; routed splines took ~1.0-1.2 s). Timings (with the last server message of each change) go to
+    test-artifacts/explorer_million_timings.json.
     """
     page = _page(browser)
     frames: list[float] = []
@@ -148,10 +149,10 @@ def test_slider_redraws_big_map_quickly(million_server: str, browser) -> None:  
     first = time.perf_counter() - started
     slider = page.get_by_role("slider").nth(1)  # Activities %, then Paths %
     slider.focus()
-    timings = [_redraw(page, key, frames) for key in ("End", "Home", "End", "Home")]
+    timings = [_redraw(page, key, frames) for key in ("End", "Home") * 3]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer_million_map.png"), full_page=True)
     page.close()
     report = {"first_map_s": first, "server_s": [s for s, _ in timings], "drawn_s": [d for _, d in timings]}
     (ARTIFACTS / "explorer_million_timings.json").write_text(json.dumps(report, indent=2))
-    assert median(d for _, d in timings) < 2.0, report
+    assert median(d for _, d in timings) < 1.0, report
