@@ -61,3 +61,31 @@ def test_real_log_map_is_readable_at_default_settings(bpi_server: tuple[str, int
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "page_map_bpi2020.png"), full_page=True)
     page.close()
+
+
+def test_variant_selection_updates_the_map(server: str, browser, sample_logs: Path) -> None:  # type: ignore[no-untyped-def]
+    """Picking a second variant redraws the variants' map with the activities of both variants."""
+    import analytics as an
+
+    with open_workspace() as ws:
+        ws.import_file(sample_logs / "loans_after.parquet", name="x")
+        variants = an.get_variants(ws.log("x")).variants
+    first, second = (
+        variants[0],
+        next(v for v in variants[1:] if set(v.activities) - set(variants[0].activities)),
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/variants")
+    page.get_by_role("heading", name="Map of chosen variants").wait_for()
+    nodes = page.locator(MAP_NODES)
+    page.wait_for_function(
+        f'document.querySelectorAll("{MAP_NODES}").length === {len(set(first.activities)) + 2}'
+    )
+    page.locator(".st-key-variant_pick").click()
+    page.get_by_role("option", name=f"#{second.variant_id} · {second.count:,} cases").click()
+    page.keyboard.press("Escape")
+    both = len(set(first.activities) | set(second.activities)) + 2
+    page.wait_for_function(f'document.querySelectorAll("{MAP_NODES}").length === {both}')
+    assert nodes.count() == both
+    page.close()
