@@ -37,6 +37,30 @@ def sample_logs() -> Path:
     return SAMPLE_LOGS
 
 
+@pytest.fixture(scope="module")
+def workspace_file(tmp_path_factory: pytest.TempPathFactory, sample_logs: Path) -> Path:
+    """A workspace file holding the sample AFTER log (from Parquet) as log ``after``."""
+    from baton.api import open_workspace
+
+    path = tmp_path_factory.mktemp("app") / "ws.duckdb"
+    with open_workspace(path) as ws:
+        ws.import_file(sample_logs / "loans_after.parquet", name="after")
+    return path
+
+
+@pytest.fixture
+def app(workspace_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
+    """The Streamlit app (AppTest) on ``workspace_file``, Streamlit's caches cleared around each test."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("BATON_WORKSPACE", str(workspace_file))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    st.cache_resource.clear()
+
+
 from browser_support import browser, server  # noqa: E402,F401  (fixtures for the browser tests)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,28 +11,6 @@ from streamlit.testing.v1 import AppTest
 from baton.api import open_workspace
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(scope="module")
-def workspace_file(tmp_path_factory: pytest.TempPathFactory, sample_logs: Path) -> Path:
-    """A workspace file holding the sample AFTER log (from Parquet)."""
-    path = tmp_path_factory.mktemp("app") / "ws.duckdb"
-    with open_workspace(path) as ws:
-        ws.import_file(sample_logs / "loans_after.parquet", name="after")
-    return path
-
-
-@pytest.fixture
-def app(workspace_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    """The app pointed at the seeded workspace, with Streamlit's caches cleared between tests."""
-    import streamlit as st
-
-    monkeypatch.setenv("BATON_WORKSPACE", str(workspace_file))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(APP, default_timeout=60)
-    yield at
-    st.cache_resource.clear()
 
 
 def _nodes(dot: str) -> set[str]:

@@ -30,27 +30,6 @@ LOG = "after"
 
 
 @pytest.fixture(scope="module")
-def workspace_file(tmp_path_factory: pytest.TempPathFactory, sample_logs: Path) -> Path:
-    """A workspace file holding the sample AFTER log."""
-    path = tmp_path_factory.mktemp("explorer") / "ws.duckdb"
-    with open_workspace(path) as ws:
-        ws.import_file(sample_logs / "loans_after.parquet", name=LOG)
-    return path
-
-
-@pytest.fixture
-def app(workspace_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
-    """The app on the seeded workspace, Streamlit's caches cleared around each test."""
-    import streamlit as st
-
-    monkeypatch.setenv("BATON_WORKSPACE", str(workspace_file))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield AppTest.from_file(APP, default_timeout=60)
-    st.cache_resource.clear()
-
-
-@pytest.fixture(scope="module")
 def ws(workspace_file: Path) -> Iterator:
     """The same workspace opened from Python, as a notebook would."""
     with open_workspace(workspace_file) as workspace:
