@@ -14,7 +14,9 @@ from typing import Any
 import charset_normalizer
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from baton.arrowtypes import is_text
 from baton.errors import MalformedSourceError
 from connectors.base import RawSource, existing_file, file_checksum, with_source_rows
 
@@ -157,15 +159,55 @@ def _read_duckdb(path: Path, shown: Path, options: dict[str, Any]) -> pa.Table:
         for _ in range(50):
             sql, params = _query({**options, "path": str(path)}, types)
             try:
-                return con.sql(sql, params=params).to_arrow_table()
-            except duckdb.ConversionException as exc:
+                return _owned_table(con.sql(sql, params=params).to_arrow_reader(_BATCH_ROWS))
+            except (duckdb.Error, OSError, pa.ArrowException) as exc:
+                # streamed batches surface DuckDB's errors through Arrow (OSError) with the same text
+                if not isinstance(exc, duckdb.ConversionException) and "Conversion Error" not in str(exc):
+                    raise _read_error(shown, exc) from exc
                 m = _ERROR_COLUMN.search(str(exc))
                 if not m or m.group(1) in types:
                     raise MalformedSourceError(f"{shown}: {_first_line(exc)}") from exc
                 types[m.group(1).replace('""', '"')] = "VARCHAR"
-            except duckdb.Error as exc:
-                raise _read_error(shown, exc) from exc
     raise MalformedSourceError(f"{shown}: too many columns changed type while reading; pass all_varchar=True")
+
+
+_BATCH_ROWS = 1_000_000
+
+
+def _owned_table(reader: pa.RecordBatchReader) -> pa.Table:
+    """The CSV's rows in Arrow memory that Baton owns column by column.
+
+    DuckDB exports each record batch as one allocation shared by all its columns, so the loader could not
+    free a column it has encoded before the whole source is released. Each batch is therefore copied as it
+    arrives: text columns with few distinct values (in the first batch) as dictionaries, which is also
+    how the loader wants them, the rest as plain copies. The DuckDB batch is released right after.
+    """
+    batches: list[pa.RecordBatch] = []
+    coded: set[int] | None = None
+    for batch in reader:
+        if coded is None:
+            coded = {i for i, col in enumerate(batch.columns) if _low_cardinality(col)}
+        columns = [
+            pc.dictionary_encode(col) if i in coded else pa.concat_arrays([col])
+            for i, col in enumerate(batch.columns)
+        ]
+        batches.append(pa.RecordBatch.from_arrays(columns, names=batch.schema.names))
+    if not batches:
+        return reader.read_all()
+    return pa.Table.from_batches(batches) if len({b.schema for b in batches}) == 1 else _unify(batches)
+
+
+def _low_cardinality(column: pa.Array) -> bool:
+    """Text with few distinct values (activities, resources, statuses), judged on one batch."""
+    if not is_text(column.type) or pa.types.is_dictionary(column.type):
+        return False
+    return len(pc.unique(column)) <= max(64, len(column) // 50)
+
+
+def _unify(batches: list[pa.RecordBatch]) -> pa.Table:
+    """Batches whose dictionary columns differ in index type: one table with each column's chunks."""
+    names = batches[0].schema.names
+    return pa.table({n: pa.chunked_array([b.column(i) for b in batches]) for i, n in enumerate(names)})
 
 
 def _first_line(exc: Exception) -> str:
