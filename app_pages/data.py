@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -13,10 +10,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app_pages.data_flow import (
     KEY_LABELS,
-    UPLOAD_TYPES,
     ImportRequest,
     SourcePreview,
-    data_dir,
     dry_run,
     findings_detail,
     friendly_message,
@@ -25,45 +20,23 @@ from app_pages.data_flow import (
     preview,
     rejects_csv,
     run_import,
-    supported_files,
-    uploaded_copy,
+    suggested_log_name,
 )
+from app_pages.data_sources import Source, choose_reader_options, choose_source, local_path
 from app_pages.state import workspace_or_stop
-from baton.api import Workspace, default_log_name
+from baton.api import Workspace
 from baton.errors import BatonError
 from baton.schema import MAPPING_KEYS
 from baton.store import ImportReport
 from baton.store.ingest import Progress
 
 _NONE = "(not mapped)"
-_UPLOAD = "Upload a file"
-_SERVER = "A file on the server"
-
-
-@dataclass(frozen=True, slots=True)
-class _Source:
-    """The file the user chose: an upload (bytes) or a server path."""
-
-    label: str
-    key: str
-    data: bytes | None = None
-    path: Path | None = None
-
-
-@contextmanager
-def _local(source: _Source) -> Iterator[Path]:
-    """A path to read: the server file itself, or the upload copied to a temporary file (removed after)."""
-    if source.path is not None:
-        yield source.path
-        return
-    with uploaded_copy(source.label, source.data or b"") as path:
-        yield path
 
 
 @st.cache_data(show_spinner="Reading the file...", max_entries=8)
-def _preview(key: str, _path: Path) -> SourcePreview:
+def _preview(key: str, options: tuple[tuple[str, str], ...], _path: Path) -> SourcePreview:
     del key  # cache key only: upload id or server path and modification time
-    return preview(workspace_or_stop(), _path)
+    return preview(workspace_or_stop(), _path, dict(options))
 
 
 def _flash() -> None:
@@ -139,30 +112,7 @@ def _logs_section(ws: Workspace) -> None:
     _manage(ws, info.name, info.rows_rejected)
 
 
-def _choose_source() -> _Source | None:
-    origin = st.radio("Source", [_UPLOAD, _SERVER], horizontal=True, key="origin")
-    if origin == _UPLOAD:
-        limit = st.get_option("server.maxUploadSize")
-        upload = st.file_uploader(
-            "CSV, Excel, Parquet, XES (.xes, .xes.gz) or OCEL 2.0 (JSON, XML, SQLite)",
-            type=UPLOAD_TYPES,
-            key=f"upload_{st.session_state.get('upload_round', 0)}",
-        )
-        st.caption(f"Files up to {limit:,} MB. Larger files: run `baton import FILE` on the server.")
-        if upload is None:
-            return None
-        return _Source(upload.name, f"upload:{upload.file_id}:{upload.size}", data=upload.getvalue())
-    folder = data_dir()
-    files = supported_files(folder)
-    if not files:
-        st.info(f"No supported files in {folder} (set BATON_DATA_DIR to another directory).")
-        return None
-    path = st.selectbox(f"File in {folder}", files, format_func=lambda p: p.name, key="server_file")
-    stat = path.stat()
-    return _Source(path.name, f"server:{path}:{stat.st_mtime_ns}:{stat.st_size}", path=path)
-
-
-def _mapping_form(pv: SourcePreview, key: str) -> ImportRequest:
+def _mapping_form(pv: SourcePreview, key: str, reader_options: dict[str, str]) -> ImportRequest:
     """A selectbox per mapping key pre-filled with the suggestion, and the source time zone."""
     initial = pv.initial_mapping()
     options = [_NONE, *pv.columns]
@@ -178,7 +128,7 @@ def _mapping_form(pv: SourcePreview, key: str) -> ImportRequest:
         "Time zone of timestamps written without an offset", zones, key=f"tz_{key}",
         help="Timestamps with an offset (+02:00, Z) keep it; naive ones are read in this zone, DST included.",
     )  # fmt: skip
-    return ImportRequest.of(mapping, zone)
+    return ImportRequest.of(mapping, zone, reader_options)
 
 
 def _progress(label: str) -> tuple[DeltaGenerator, Progress]:
@@ -191,7 +141,7 @@ def _progress(label: str) -> tuple[DeltaGenerator, Progress]:
     return bar, tick
 
 
-def _checked(path: Path, source: _Source, request: ImportRequest) -> ImportReport | str:
+def _checked(path: Path, source: Source, request: ImportRequest) -> ImportReport | str:
     """The dry run's report (or its error message), recomputed only when file or mapping change."""
     signature = (source.key, request)
     cached = st.session_state.get("dry_run")
@@ -226,8 +176,9 @@ def _show_report(report: ImportReport, request: ImportRequest) -> None:
         st.caption("No rejected rows and no warnings.")
 
 
-def _import_button(ws: Workspace, path: Path, source: _Source, request: ImportRequest) -> None:
-    name = st.text_input("Log name", value=default_log_name(Path(source.label)), key=f"name_{source.key}")
+def _import_button(ws: Workspace, path: Path, source: Source, request: ImportRequest, key: str) -> None:
+    default = suggested_log_name(Path(source.label), request.reader_kwargs())
+    name = st.text_input("Log name", value=default, key=f"name_{key}")
     name = name.strip()
     if name in {i.name for i in ws.logs()}:
         st.warning(f"A log named {name!r} exists: importing replaces it (in one transaction).")
@@ -247,26 +198,28 @@ def _import_button(ws: Workspace, path: Path, source: _Source, request: ImportRe
 
 def _import_section(ws: Workspace) -> None:
     st.subheader("Import a log")
-    source = _choose_source()
+    source = choose_source()
     if source is None:
         return
-    with _local(source) as path:
+    with local_path(source) as path:
         try:
-            pv = _preview(source.key, path)
+            options = choose_reader_options(source, path)
+            pv = _preview(source.key, tuple(sorted(options.items())), path)
         except BatonError as exc:
             st.error(friendly_message(str(exc), path, source.label))
             return
+        key = "|".join([source.key, *options.values()])  # another object type or sheet: a fresh mapping
         st.markdown(f"**{source.label}**: {pv.format}, {pv.rows:,} rows, {len(pv.columns)} columns")
         st.dataframe(pv.head, hide_index=True, key="preview_rows")
         st.markdown("**Suggested mapping**")
         st.table(pv.suggestions_frame().set_index("key"))
-        request = _mapping_form(pv, source.key)
+        request = _mapping_form(pv, key, options)
         result = _checked(path, source, request)
         if isinstance(result, str):
             st.error(result)
             return
         _show_report(result, request)
-        _import_button(ws, path, source, request)
+        _import_button(ws, path, source, request, key)
 
 
 workspace = workspace_or_stop()

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import python_calamine
 
 from baton.api import Workspace, default_log_name, open_workspace
 from baton.demo import DEMO_LOGS
-from baton.errors import UnsupportedFormatError
+from baton.errors import MalformedSourceError, UnsupportedFormatError
 from baton.schema import MAPPING_KEYS, REQUIRED_KEYS
 from baton.store import ImportReport, LogInfo
 from baton.store.ingest import Progress
 from connectors import SUFFIXES, detect_format
 from connectors.base import SOURCE_ROW
 from connectors.mapping import CONFIDENT_OPTIONAL, KeySuggestion, suggest_mapping
+from connectors.ocel import list_object_types
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = ROOT / "sample_logs"
 PREVIEW_ROWS = 20
-#: Extensions for the upload widget (``.xes.gz`` is checked by the connector: the widget sees ``.gz``).
-UPLOAD_TYPES = sorted({suffix.rsplit(".", 1)[-1] for suffix in SUFFIXES})
+#: Extensions for the upload widget (``.xes.gz`` is checked by the connector: the widget sees ``.gz``);
+#: ``.json`` uploads are read as OCEL 2.0 JSON (see ``uploaded_copy``).
+UPLOAD_TYPES = sorted({suffix.rsplit(".", 1)[-1] for suffix in SUFFIXES} | {"json"})
 KEY_LABELS = {
     "case_id_key": "Case id",
     "activity_key": "Activity",
@@ -85,9 +88,55 @@ class SourcePreview:
         )
 
 
-def preview(ws: Workspace, path: Path) -> SourcePreview:
-    """Read ``path`` (nothing is stored) and suggest its mapping."""
-    raw = ws.read(path)
+@dataclass(frozen=True, slots=True)
+class ReaderChoice:
+    """A reader option to pick before a file can be read: an OCEL object type or a workbook's sheet."""
+
+    option: str  # the reader keyword: "object_type" or "sheet"
+    label: str
+    values: tuple[str, ...]
+
+
+def reader_choice(path: Path) -> ReaderChoice | None:
+    """What must be chosen before ``path`` is read: OCEL object types, sheets of a multi-sheet workbook.
+
+    Returns:
+        None for formats read without a choice and for workbooks with one sheet.
+
+    Raises:
+        MalformedSourceError: an OCEL log without any object (nothing could become a case).
+    """
+    fmt = detect_format(path)
+    if fmt == "ocel":
+        types = tuple(list_object_types(path))
+        if not types:
+            raise MalformedSourceError(f"{path}: the OCEL log has no object types; no object can be a case")
+        return ReaderChoice("object_type", "Object type (cases)", types)
+    if fmt == "excel":
+        sheets = sheet_names(path)
+        return ReaderChoice("sheet", "Sheet", sheets) if len(sheets) > 1 else None
+    return None
+
+
+def sheet_names(path: Path) -> tuple[str, ...]:
+    """The sheets of a workbook in file order; none if it cannot be opened (reading it then says why)."""
+    try:
+        with python_calamine.CalamineWorkbook.from_path(str(path)) as book:
+            return tuple(book.sheet_names)
+    except Exception:  # noqa: BLE001 - calamine raises unrelated types; the connector reports the cause
+        return ()
+
+
+def suggested_log_name(source: Path, reader_options: Mapping[str, str] | None = None) -> str:
+    """The default log name: the file name without suffixes, plus ``_<object type>`` for an OCEL log."""
+    base = default_log_name(source)
+    object_type = (reader_options or {}).get("object_type")
+    return f"{base}_{'_'.join(object_type.split())}" if object_type else base
+
+
+def preview(ws: Workspace, path: Path, reader_options: Mapping[str, str] | None = None) -> SourcePreview:
+    """Read ``path`` with ``reader_options`` (``object_type=``, ``sheet=``; nothing stored), suggest a mapping."""
+    raw = ws.read(path, **(reader_options or {}))
     table = raw.table.drop_columns([SOURCE_ROW]) if SOURCE_ROW in raw.table.column_names else raw.table
     return SourcePreview(
         format=raw.format,
@@ -101,19 +150,30 @@ def preview(ws: Workspace, path: Path) -> SourcePreview:
 
 @dataclass(frozen=True, slots=True)
 class ImportRequest:
-    """What the user chose in the mapping step."""
+    """What the user chose: reader options (OCEL object type, sheet), the mapping and the time zone."""
 
     mapping: tuple[tuple[str, str | None], ...]
     source_timezone: str = "UTC"
+    reader_options: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, mapping: dict[str, str | None], source_timezone: str = "UTC") -> ImportRequest:
-        """A request from ``{key: column or None}``, keys in ``MAPPING_KEYS`` order."""
-        return cls(tuple((k, mapping.get(k)) for k in MAPPING_KEYS), source_timezone)
+    def of(
+        cls,
+        mapping: dict[str, str | None],
+        source_timezone: str = "UTC",
+        reader_options: Mapping[str, str] | None = None,
+    ) -> ImportRequest:
+        """A request from ``{key: column or None}`` (keys in ``MAPPING_KEYS`` order) and reader options."""
+        options = tuple(sorted((reader_options or {}).items()))
+        return cls(tuple((k, mapping.get(k)) for k in MAPPING_KEYS), source_timezone, options)
 
     def keywords(self) -> dict[str, str]:
         """The mapped keys as ``Workspace.import_file`` keywords (unmapped ones left out)."""
         return {k: v for k, v in self.mapping if v}
+
+    def reader_kwargs(self) -> dict[str, str]:
+        """The reader options as keywords for ``Workspace.read`` and ``Workspace.import_file``."""
+        return dict(self.reader_options)
 
 
 def dry_run(
@@ -121,7 +181,7 @@ def dry_run(
 ) -> ImportReport:
     """Import ``path`` into a throwaway in-memory workspace and return its report; nothing is kept."""
     with open_workspace() as scratch:
-        name = default_log_name(Path(source_label) if source_label else path)
+        name = suggested_log_name(Path(source_label) if source_label else path, request.reader_kwargs())
         return run_import(scratch, path, name, request, source_label=source_label, progress=progress)
 
 
@@ -146,6 +206,7 @@ def run_import(
         exact_mapping=True,
         source_label=source_label,
         **request.keywords(),  # type: ignore[arg-type]
+        **request.reader_kwargs(),  # type: ignore[arg-type]
     )
 
 
@@ -166,8 +227,12 @@ def _sample_text(sample: dict[str, object]) -> str:
 
 @contextmanager
 def uploaded_copy(filename: str, data: bytes) -> Iterator[Path]:
-    """An upload written to a temporary file with its original name and suffix; removed on exit."""
+    """An upload written to a temporary file with its original name and suffix; removed on exit.
+
+    A ``.json`` upload is written as ``.jsonocel`` (OCEL 2.0 JSON; the connectors know no other JSON).
+    """
     name = Path(filename.replace("\\", "/")).name.strip() or "upload"
+    name = name + "ocel" if name.lower().endswith(".json") else name
     with tempfile.TemporaryDirectory(prefix="baton-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import data_flow
 from baton.api import Workspace
+from connectors.ocel import read_ocel
 
 PAGE = str(Path(__file__).resolve().parents[1] / "app_pages" / "data.py")
 SOME_BAD = "case_id,activity,timestamp\nc1,A,2025-01-01 10:00\nc1,B,2025-01-01 11:00\nc2,A,notadate\nc2,,2025-01-02 10:00\nc2,B,2025-01-02 12:00\n"  # noqa: E501
@@ -164,3 +167,178 @@ def test_helpers_upload_copy_and_dry_run(sample_logs: Path) -> None:
     report = data_flow.dry_run(sample_logs / "loans_after.csv", request)
     assert report.rows_read == _csv_rows(sample_logs / "loans_after.csv")
     assert report.mapping["timestamp_key"] == "timestamp"
+
+
+def _orders_ocel(path: Path) -> Path:
+    """A small OCEL 2.0 JSON log: 2 orders, 3 items, 1 customer related to 6 events."""
+    ts = "2024-03-0{}T{:02d}:00:00Z".format
+
+    def event(eid: str, kind: str, day: int, hour: int, objects: list[str]) -> dict[str, object]:
+        rels = [{"objectId": o, "qualifier": "q"} for o in objects]
+        return {"id": eid, "type": kind, "time": ts(day, hour), "attributes": [], "relationships": rels}
+
+    data = {
+        "objectTypes": [
+            {"name": "customer", "attributes": []},
+            {"name": "item", "attributes": [{"name": "weight", "type": "float"}]},
+            {"name": "order", "attributes": []},
+        ],
+        "eventTypes": [{"name": n, "attributes": []} for n in ("place", "pick", "ship", "pay")],
+        "objects": [
+            {"id": "c1", "type": "customer"},
+            {"id": "o1", "type": "order"},
+            {"id": "o2", "type": "order"},
+            *(
+                {
+                    "id": i,
+                    "type": "item",
+                    "attributes": [{"name": "weight", "time": ts(1, 0), "value": "1.5"}],
+                }
+                for i in ("i1", "i2", "i3")
+            ),
+        ],  # fmt: skip
+        "events": [
+            event("e1", "place", 1, 9, ["c1", "o1", "i1", "i2"]),
+            event("e2", "pick", 1, 10, ["i1"]),
+            event("e3", "pick", 1, 11, ["i2", "o1"]),
+            event("e4", "ship", 2, 9, ["o1", "i1", "i2"]),
+            event("e5", "place", 2, 10, ["c1", "o2", "i3"]),
+            event("e6", "pay", 3, 12, ["o2"]),
+        ],
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _selectbox(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(s for s in at.selectbox if s.label == label)
+
+
+def _flat_counts(path: Path, object_type: str) -> tuple[int, int]:
+    """Rows and cases of the connector's own flattening of ``path`` on ``object_type``."""
+    table = read_ocel(path, object_type=object_type).table
+    return table.num_rows, len(set(table.column("case:concept:name").to_pylist()))
+
+
+def test_ocel_object_type_chosen_before_mapping_then_imported(ws_path: Path, tmp_path: Path) -> None:
+    """An OCEL upload offers its object types; the dry run and import follow the type chosen."""
+    source = _orders_ocel(tmp_path / "orders.jsonocel")
+    at = _page()
+    at.file_uploader(key="upload_0").set_value(
+        ("orders.jsonocel", source.read_bytes(), "application/json")
+    ).run()
+    assert not at.exception and not at.error
+    box = _selectbox(at, "Object type (cases)")
+    assert box.options == ["customer", "item", "order"] and box.value == "customer"
+    labels = [s.label for s in at.selectbox]
+    assert labels.index("Object type (cases)") < labels.index("Case id")  # chosen before the mapping
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Cases"]) == ("2", "1")  # customer c1: events e1 and e5
+    box.set_value("item").run()
+    assert not at.exception and not at.error
+    rows, cases = _flat_counts(source, "item")
+    assert (rows, cases) == (7, 3)  # i1: e1 e2 e4, i2: e1 e3 e4, i3: e5
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Rows loaded"], metrics["Cases"]) == (
+        str(rows),
+        str(rows),
+        str(cases),
+    )
+    assert "case:weight" in at.selectbox(key="map_case_id_key_" + _source_key(at)).options
+    assert at.text_input[0].value == "orders_item"
+    at.button(key="import").click().run()
+    assert not at.exception
+    (info,) = _shared(ws_path).logs()
+    assert (info.name, info.rows_read, info.cases, info.events) == ("orders_item", rows, cases, rows)
+    assert info.source_format == "ocel-json"
+
+
+def test_ocel_on_the_server_shared_example(
+    ws_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OCEL 2.0 example in SQLite, picked on the server and flattened on Purchase Order, dry-runs as read."""
+    monkeypatch.setenv("BATON_DATA_DIR", str(shared_data / "ocel"))
+    source = shared_data / "ocel" / "ocel20_example.sqlite"
+    at = _page()
+    at.radio(key="origin").set_value("A file on the server").run()
+    at.selectbox(key="server_file").set_value(source).run()
+    box = _selectbox(at, "Object type (cases)")
+    assert box.options == ["Invoice", "Payment", "Purchase Order", "Purchase Requisition"]
+    box.set_value("Purchase Order").run()
+    assert not at.exception and not at.error
+    rows, cases = _flat_counts(source, "Purchase Order")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Cases"]) == (f"{rows:,}", f"{cases:,}")
+    assert at.text_input[0].value == "ocel20_example_Purchase_Order"
+
+
+def _two_sheet_workbook(path: Path) -> Path:
+    """Sheet 'first': 2 rows of case a; sheet 'second': 5 rows of cases b1, b2, b3."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    first = book.active
+    first.title = "first"
+    second = book.create_sheet("second")
+    first.append(["case_id", "activity", "timestamp"])
+    for hour, act in ((9, "A"), (10, "B")):
+        first.append(["a", act, datetime(2025, 1, 1, hour)])
+    second.append(["case_id", "activity", "timestamp"])
+    for case, act, hour in (
+        ("b1", "X", 8),
+        ("b1", "Y", 9),
+        ("b2", "X", 10),
+        ("b3", "X", 11),
+        ("b3", "Z", 12),
+    ):
+        second.append([case, act, datetime(2025, 2, 1, hour)])
+    book.save(path)
+    return path
+
+
+def test_excel_second_sheet_imported(ws_path: Path, tmp_path: Path) -> None:
+    """A two-sheet workbook offers both sheets; choosing the second imports its 5 rows and 3 cases."""
+    source = _two_sheet_workbook(tmp_path / "book.xlsx")
+    at = _page()
+    at.file_uploader(key="upload_0").set_value(
+        ("book.xlsx", source.read_bytes(), "application/vnd.ms-excel")
+    ).run()
+    box = _selectbox(at, "Sheet")
+    assert box.options == ["first", "second"] and box.value == "first"
+    assert {m.label: m.value for m in at.metric}["Rows read"] == "2"
+    box.set_value("second").run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Rows read"], metrics["Rows loaded"], metrics["Cases"]) == ("5", "5", "3")
+    at.button(key="import").click().run()
+    assert not at.exception
+    (info,) = _shared(ws_path).logs()
+    assert (info.name, info.rows_read, info.rows_loaded, info.cases) == ("book", 5, 5, 3)
+    events = _shared(ws_path).log("book").to_arrow()
+    assert list(zip(events["case_id"].to_pylist(), events["activity"].to_pylist(), strict=True)) == [
+        ("b1", "X"), ("b1", "Y"), ("b2", "X"), ("b3", "X"), ("b3", "Z"),
+    ]  # fmt: skip
+
+
+def test_reader_choices_and_json_uploads(tmp_path: Path, sample_logs: Path) -> None:
+    """OCEL lists object types (a .json upload too), one-sheet workbooks and CSVs need no choice."""
+    source = _orders_ocel(tmp_path / "orders.jsonocel")
+    with data_flow.uploaded_copy("orders.json", source.read_bytes()) as path:
+        choice = data_flow.reader_choice(path)
+        assert choice == data_flow.ReaderChoice(
+            "object_type", "Object type (cases)", ("customer", "item", "order")
+        )
+    assert "json" in data_flow.UPLOAD_TYPES
+    book = _two_sheet_workbook(tmp_path / "book.xlsx")
+    assert data_flow.reader_choice(book) == data_flow.ReaderChoice("sheet", "Sheet", ("first", "second"))
+    from openpyxl import load_workbook
+
+    one = load_workbook(book)
+    one.remove(one["first"])
+    one.save(tmp_path / "one.xlsx")
+    assert data_flow.reader_choice(tmp_path / "one.xlsx") is None
+    assert data_flow.reader_choice(sample_logs / "loans_after.csv") is None
+    request = data_flow.ImportRequest.of({}, reader_options={"object_type": "order"})
+    report = data_flow.dry_run(source, request)
+    assert (report.rows_read, report.cases) == (_flat_counts(source, "order"))
+    assert data_flow.suggested_log_name(source, {"object_type": "Purchase Order"}) == "orders_Purchase_Order"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,3 +118,30 @@ def test_bad_file_shows_error_and_writes_nothing(page, workspace_file: Path, tmp
     assert page.get_by_role("button", name="Import as all_bad").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
     assert list(_logs_table(page, ["loans_before"])) == ["loans_before"]
+
+
+def _ocel(path: Path) -> Path:
+    """A tiny OCEL 2.0 JSON log: order o1 with items i1, i2 over three events."""
+    rels = {"e1": ["o1", "i1", "i2"], "e2": ["i1"], "e3": ["o1", "i2"]}
+    events = [
+        {"id": e, "type": f"step {e}", "time": f"2024-03-01T0{n}:00:00Z", "relationships": [
+            {"objectId": o, "qualifier": "q"} for o in objs
+        ]}
+        for n, (e, objs) in enumerate(rels.items(), start=1)
+    ]  # fmt: skip
+    objects = [{"id": "o1", "type": "order"}, {"id": "i1", "type": "item"}, {"id": "i2", "type": "item"}]
+    path.write_text(json.dumps({"objectTypes": [], "eventTypes": [], "objects": objects, "events": events}))
+    return path
+
+
+def test_ocel_object_type_then_import(page, workspace_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An OCEL upload asks for the object type first; choosing 'order' dry-runs and imports its 2 events."""
+    _upload(page, _ocel(tmp_path / "shop.jsonocel"))
+    page.get_by_role("button", name="Import as shop_item").wait_for()  # default: the first type
+    assert _metric(page, "Rows read") == "4" and _metric(page, "Cases") == "2"
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Object type (cases)").click()
+    page.get_by_role("option", name="order").click()
+    page.get_by_role("button", name="Import as shop_order").click()
+    page.get_by_text("Imported shop_order: 2 of 2 rows, 2 events, 1 cases.").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert _logs_table(page, ["loans_before", "shop_order"])["shop_order"] == ("2", "2", "0")
