@@ -2,6 +2,7 @@
 
 from analytics._query import DurationStats
 from analytics.activities import ActivityStatistics, ActivityStats, get_activity_statistics
+from analytics.attributes import AttributeValue, AttributeValues, get_attribute_values
 from analytics.bottlenecks import (
     ActivityBottleneck,
     Bottlenecks,
@@ -43,6 +44,8 @@ __all__ = [
     "ActivityRework",
     "ActivityStatistics",
     "ActivityStats",
+    "AttributeValue",
+    "AttributeValues",
     "Bottlenecks",
     "CaseDurations",
     "CaseList",
@@ -73,6 +76,7 @@ __all__ = [
     "find_cases",
     "format_duration",
     "get_activity_statistics",
+    "get_attribute_values",
     "get_bottlenecks",
     "get_case_durations",
     "get_case_timeline",

@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
-from typing import Any, cast
+from typing import cast
 
 import duckdb
 import streamlit as st
 
+from app_pages.filter_widgets import case_attribute_filter, event_attribute_filter
 from app_pages.state import (
     Explorer,
     current,
     edge_measures,
-    resource_statistics,
     set_spec,
     spec_for,
     variants,
@@ -49,7 +49,6 @@ KINDS = {
     "rework": "Rework",
 }
 _UNITS = {"minutes": 60.0, "hours": 3600.0, "days": 86400.0}
-_NUMBER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
 
 
 def explorer_or_stop() -> Explorer:
@@ -109,25 +108,6 @@ def _remove(log_name: str, index: int) -> None:
     set_spec(log_name, FilterSpec(tuple(filters)))
 
 
-def _typed(value: Any, sql_type: str) -> Any:
-    if sql_type in _NUMBER_TYPES:
-        return int(value)
-    if sql_type in ("DOUBLE", "FLOAT", "REAL") or sql_type.startswith("DECIMAL"):
-        return float(value)
-    return str(value)
-
-
-def _values(label: str, options: list[Any], key: str, sql_type: str) -> tuple[Any, ...] | None:
-    picked = st.multiselect(
-        label, options, key=key, accept_new_options=True, placeholder="Pick or type values, then Enter"
-    )
-    try:
-        return tuple(_typed(v, sql_type) for v in picked) or None
-    except ValueError:
-        st.warning(f"Values must be numbers ({sql_type}).")
-        return None
-
-
 def _time_frame(ex: Explorer) -> Filter | None:
     mode = st.selectbox(
         "Cases that are", ["contained", "intersecting", "started", "completed"], key="fb_tf_mode"
@@ -140,27 +120,6 @@ def _time_frame(ex: Explorer) -> Filter | None:
         return None
     start, end = datetime.combine(picked[0], time(), UTC), datetime.combine(picked[1], time.max, UTC)
     return TimeFrame(start, end, cast(TimeFrameMode, mode))
-
-
-def _case_attribute(ex: Explorer) -> Filter | None:
-    names = list(ex.info.case_attributes)
-    if not names:
-        st.caption("This log has no case attributes.")
-        return None
-    name = st.selectbox("Attribute", names, key="fb_ca_name")
-    values = _values("Values", [], "fb_ca_values", ex.info.case_attributes[name])
-    return CaseAttribute(name, values) if values else None
-
-
-def _event_attribute(ex: Explorer) -> Filter | None:
-    name = st.selectbox("Attribute", ["activity", "resource", *ex.info.event_attributes], key="fb_ea_name")
-    options: list[Any] = []
-    if name == "activity":
-        options = list(edge_measures(ex.keys, "").activities)
-    elif name == "resource":
-        options = [r.resource for r in resource_statistics(ex.keys, "").resources]
-    values = _values("Values", options, "fb_ea_values", ex.info.event_attributes.get(name, "VARCHAR"))
-    return EventAttribute(name, values) if values else None
 
 
 def _variants(ex: Explorer) -> Filter | None:
@@ -208,8 +167,8 @@ def _rework(ex: Explorer) -> Filter | None:
 
 _BUILDERS: dict[str, Callable[[Explorer], Filter | None]] = {
     "time_frame": _time_frame,
-    "case_attribute": _case_attribute,
-    "event_attribute": _event_attribute,
+    "case_attribute": case_attribute_filter,
+    "event_attribute": event_attribute_filter,
     "variants": _variants,
     "start_activities": lambda ex: _endpoints(ex, StartActivities),
     "end_activities": lambda ex: _endpoints(ex, EndActivities),

@@ -13,6 +13,7 @@ import streamlit as st
 
 from analytics import (
     ActivityStatistics,
+    AttributeValues,
     Bottlenecks,
     CaseDurations,
     CaseList,
@@ -25,6 +26,7 @@ from analytics import (
     Variants,
     find_cases,
     get_activity_statistics,
+    get_attribute_values,
     get_bottlenecks,
     get_case_durations,
     get_case_timeline,
@@ -158,6 +160,14 @@ def map_layout(path: str, log_name: str, imported_at: str) -> MapLayout:
     full = edge_measures((path, log_name, imported_at), "")
     edges = [(e.source, e.target, e.frequency) for e in full.edges]
     return compute_layout(list(full.activities), edges, full.start_activities)
+
+
+@st.cache_data(show_spinner="Reading attribute values...", max_entries=128)
+def attribute_values(path: str, log_name: str, imported_at: str, name: str, limit: int) -> AttributeValues:
+    """The values of attribute ``name`` in the UNFILTERED log with their case counts (at most ``limit``
+    listed), cached by (workspace path, log name, import time, attribute, limit)."""
+    del imported_at  # cache key only
+    return get_attribute_values(filtered_log(path, log_name, ""), name, limit=limit)
 
 
 @st.cache_data(show_spinner="Searching cases...", max_entries=64)

@@ -285,3 +285,80 @@ def test_stale_filter_is_cleared_with_a_message(app: AppTest, ws) -> None:  # ty
     assert "no longer fit log 'after'" in app.sidebar.error[0].value
     assert app.session_state["filter_specs"] == {LOG: FilterSpec()}
     assert _metrics(app)["Cases"] == f"{ws.info(LOG).cases:,}"
+
+
+def _pick_attribute(at: AppTest, kind: str, name: str) -> AppTest:
+    prefix = "fb_ca" if kind == "case_attribute" else "fb_ea"
+    at.selectbox(key="fb_kind").set_value(kind).run()
+    return at.selectbox(key=f"{prefix}_name").set_value(name).run()
+
+
+def test_case_attribute_values_picked_with_case_counts(app: AppTest, ws) -> None:  # type: ignore[no-untyped-def]
+    """The case-attribute filter lists the values that occur, labelled with their case counts; picking one
+    keeps exactly that many cases, as the Python API does."""
+    app.run()
+    _pick_attribute(app, "case_attribute", "product")
+    found = an.get_attribute_values(ws.log(LOG), "product")
+    picker = app.multiselect(key="fb_ca_values")
+    assert picker.options == [f"{v.value} ({v.cases:,} cases)" for v in found.values]
+    assert len(picker.options) == 3
+    picker.set_value(["mortgage"]).run()
+    app.button(key="fb_add").click().run()
+    assert not app.exception
+    assert _chips(app) == ["product ∈ {mortgage}"]
+    kept = an.get_variants(_log(ws, CaseAttribute("product", ("mortgage",)))).cases
+    assert kept == found.counts()["mortgage"]
+    assert _metrics(app)["Cases"] == f"{kept:,}"
+
+
+def test_event_attribute_values_picked_from_unfiltered_log(app: AppTest, ws) -> None:  # type: ignore[no-untyped-def]
+    """With a filter active the resource picker still offers the unfiltered log's values and counts; the
+    picked resource's filter combines with the first one."""
+    app.run()
+    _add_top_variants(app, 3)
+    _pick_attribute(app, "event_attribute", "resource")
+    full = an.get_attribute_values(ws.log(LOG), "resource")
+    picker = app.multiselect(key="fb_ea_values")
+    assert picker.options == [f"{v.value} ({v.cases:,} cases)" for v in full.values]
+    resource = full.values[0].value
+    spec = (VariantSelection(top_k=3), EventAttribute("resource", (resource,)))
+    within = an.get_attribute_values(_log(ws, spec[0]), "resource").counts()[resource]
+    assert 0 < within < full.counts()[resource]  # the label shows the unfiltered count
+    picker.set_value([resource]).run()
+    app.button(key="fb_add").click().run()
+    assert not app.exception
+    assert app.session_state["filter_specs"][LOG] == FilterSpec(spec)
+    kept = an.get_variants(_log(ws, *spec)).cases
+    assert kept == within
+    assert _metrics(app)["Cases"] == f"{kept:,}"
+
+
+def test_numeric_attribute_keeps_typed_input(app: AppTest, ws) -> None:  # type: ignore[no-untyped-def]
+    """A numeric case attribute shows its range and takes typed numbers, converted to its type."""
+    app.run()
+    _pick_attribute(app, "case_attribute", "loan_amount")
+    found = an.get_attribute_values(ws.log(LOG), "loan_amount")
+    assert app.sidebar.caption[0].value.startswith(f"loan_amount ranges from {found.min} to {found.max}")
+    amount = found.values[0].value
+    app.multiselect(key="fb_ca_values").set_value([str(amount)]).run()
+    app.button(key="fb_add").click().run()
+    assert app.session_state["filter_specs"][LOG] == FilterSpec((CaseAttribute("loan_amount", (amount,)),))
+    assert _metrics(app)["Cases"] == f"{found.values[0].cases:,}"
+
+
+def test_many_values_fall_back_to_typing(app: AppTest, ws, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """More distinct values than the limit: the bar says so, offers the most frequent and accepts typing."""
+    import app_pages.filter_widgets as fw
+
+    monkeypatch.setattr(fw, "VALUE_LIMIT", 2)
+    app.run()
+    _pick_attribute(app, "case_attribute", "region")
+    found = an.get_attribute_values(ws.log(LOG), "region", limit=2)
+    assert found.truncated
+    assert app.sidebar.caption[0].value.startswith(f"region has {found.distinct:,} distinct values")
+    picker = app.multiselect(key="fb_ca_values")
+    assert picker.options == [str(v.value) for v in found.values]
+    rare = an.get_attribute_values(ws.log(LOG), "region", limit=None).values[-1]
+    picker.set_value([rare.value]).run()
+    app.button(key="fb_add").click().run()
+    assert _metrics(app)["Cases"] == f"{rare.cases:,}"
