@@ -32,12 +32,10 @@ def predicate_for(f: Filter, *, prefix: str, log_id: int) -> tuple[str, dict[str
     handler = _HANDLERS.get(type(f))
     if handler is None:
         raise FilterError(f"no SQL for filter {f!r}")
-    if isinstance(f, CaseAttribute | EventAttribute):
-        return handler(f, prefix, log_id)
-    return handler(f, prefix)
+    return handler(f, prefix, log_id)
 
 
-def _time_frame(f: TimeFrame, p: str) -> tuple[str, dict[str, Any]]:
+def _time_frame(f: TimeFrame, p: str, log_id: int) -> tuple[str, dict[str, Any]]:
     if f.start.tzinfo is None or f.end.tzinfo is None:
         raise FilterError(
             f"time frame bounds must carry a time zone (got {f.start!r}, {f.end!r}); "
@@ -74,9 +72,7 @@ def _event_attribute(f: EventAttribute, p: str, log_id: int) -> tuple[str, dict[
             cond = f"{s.ACTIVITY_CODE} IN ({_codes(p + 'v')})"
         else:
             cond = f"{s.quote_identifier(f.name)} IN (SELECT unnest(${p}v))"
-        sql = (
-            f"{s.CASE_INDEX} IN (SELECT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id AND {cond})"
-        )
+        sql = f"{s.CASE_INDEX} IN (SELECT {s.CASE_INDEX} FROM {s.events_table(log_id)} WHERE {cond})"
         return sql, {f"{p}v": list(f.values)}
     col = s.quote_identifier(f.name)
     sql = (
@@ -86,7 +82,7 @@ def _event_attribute(f: EventAttribute, p: str, log_id: int) -> tuple[str, dict[
     return sql, {f"{p}v": list(f.values)}
 
 
-def _variants(f: VariantSelection, p: str) -> tuple[str, dict[str, Any]]:
+def _variants(f: VariantSelection, p: str, log_id: int) -> tuple[str, dict[str, Any]]:
     if f.top_k is not None:
         top = (
             f"SELECT {s.VARIANT_ID} FROM {s.VARIANTS} WHERE {s.LOG_ID} = $log_id "
@@ -100,7 +96,7 @@ def _endpoints(column: str, activities: tuple[str, ...], p: str) -> tuple[str, d
     return f"{column} IN ({_codes(p + 'a')})", {f"{p}a": list(activities)}
 
 
-def _follows(f: Follows, p: str) -> tuple[str, dict[str, Any]]:
+def _follows(f: Follows, p: str, log_id: int) -> tuple[str, dict[str, Any]]:
     src, tgt = (
         f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 's')}))",
         f"(SELECT min({s.ACTIVITY_CODE}) FROM ({_codes(p + 't')}))",
@@ -108,19 +104,19 @@ def _follows(f: Follows, p: str) -> tuple[str, dict[str, Any]]:
     params = {f"{p}s": [f.source], f"{p}t": [f.target]}
     if f.directly:
         inner = (
-            f"SELECT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id "
-            f"AND {s.ACTIVITY_CODE} = {src} AND {s.NEXT_ACTIVITY_CODE} = {tgt}"
+            f"SELECT {s.CASE_INDEX} FROM {s.events_table(log_id)} "
+            f"WHERE {s.ACTIVITY_CODE} = {src} AND {s.NEXT_ACTIVITY_CODE} = {tgt}"
         )
     else:
         inner = (
-            f"SELECT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id GROUP BY {s.CASE_INDEX} "
+            f"SELECT {s.CASE_INDEX} FROM {s.events_table(log_id)} GROUP BY {s.CASE_INDEX} "
             f"HAVING min({s.POSITION}) FILTER ({s.ACTIVITY_CODE} = {src}) "
             f"< max({s.POSITION}) FILTER ({s.ACTIVITY_CODE} = {tgt})"
         )
     return f"{s.CASE_INDEX} IN ({inner})", params
 
 
-def _duration(f: CaseDuration, p: str) -> tuple[str, dict[str, Any]]:
+def _duration(f: CaseDuration, p: str, log_id: int) -> tuple[str, dict[str, Any]]:
     parts, params = [], {}
     if f.min_seconds is not None:
         parts.append(f"duration_us >= ${p}lo")
@@ -131,12 +127,12 @@ def _duration(f: CaseDuration, p: str) -> tuple[str, dict[str, Any]]:
     return " AND ".join(parts) or "TRUE", params
 
 
-def _rework(f: HasRework, p: str) -> tuple[str, dict[str, Any]]:
+def _rework(f: HasRework, p: str, log_id: int) -> tuple[str, dict[str, Any]]:
     if f.activity is None and f.min_occurrences == 2:
         return "has_rework", {}
     cond = "" if f.activity is None else f"AND {s.ACTIVITY_CODE} IN ({_codes(p + 'a')})"
     inner = (
-        f"SELECT DISTINCT {s.CASE_INDEX} FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id {cond} "
+        f"SELECT DISTINCT {s.CASE_INDEX} FROM {s.events_table(log_id)} WHERE TRUE {cond} "
         f"GROUP BY {s.CASE_INDEX}, {s.ACTIVITY_CODE} HAVING count(*) >= ${p}n"
     )
     params: dict[str, Any] = {f"{p}n": int(f.min_occurrences)}
@@ -150,8 +146,8 @@ _HANDLERS: dict[type, Any] = {
     CaseAttribute: _case_attribute,
     EventAttribute: _event_attribute,
     VariantSelection: _variants,
-    StartActivities: lambda f, p: _endpoints("start_activity_code", f.activities, p),
-    EndActivities: lambda f, p: _endpoints("end_activity_code", f.activities, p),
+    StartActivities: lambda f, p, _: _endpoints("start_activity_code", f.activities, p),
+    EndActivities: lambda f, p, _: _endpoints("end_activity_code", f.activities, p),
     Follows: _follows,
     CaseDuration: _duration,
     HasRework: _rework,

@@ -131,13 +131,13 @@ class EventLog:
         params: dict[str, Any] = {"log_id": self.log_id}
         base_cases = f"SELECT * FROM {s.CASES} WHERE {s.LOG_ID} = $log_id"  # noqa: S608 - identifiers from schema
         if not self.filters.filters:
-            events = f"SELECT * FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
+            events = f"SELECT * FROM {s.events_table(self.log_id)}"  # noqa: S608
             return Selection(base_cases, events, params, filtered=False)
         predicate, filter_params = compile_case_filter(self.filters, self.log_id)
         params.update(filter_params)
         cases = f"{base_cases} AND ({predicate})"
         events = (
-            f"SELECT e.* FROM {s.EVENTS} e SEMI JOIN ({cases}) fc "  # noqa: S608
-            f"ON e.{s.CASE_INDEX} = fc.{s.CASE_INDEX} WHERE e.{s.LOG_ID} = $log_id"
+            f"SELECT e.* FROM {s.events_table(self.log_id)} e SEMI JOIN ({cases}) fc "  # noqa: S608
+            f"ON e.{s.CASE_INDEX} = fc.{s.CASE_INDEX}"
         )
         return Selection(cases, events, params, filtered=True)

@@ -6,7 +6,7 @@ Tables (one workspace = one DuckDB database, many logs):
 
 ``logs``        catalog, one row per log, with provenance (source, mapping, import time, counts, checksum).
 ``activities``  activity dictionary per log: integer code -> name (codes are dense, 0-based, by name).
-``events``      one row per activity instance (start/complete pairs merged), ordered per case by
+``events_<id>`` one table per log: one row per activity instance (start/complete pairs merged), ordered per case by
                 (``sort_ts``, ``event_order``); precomputed successor columns make the DFG a group-by.
 ``cases``       one row per case: variant, start, end, duration, first and last activity.
 ``variants``    one row per distinct activity sequence, with its case count.
@@ -66,9 +66,49 @@ CASES: Final = "cases"
 VARIANTS: Final = "variants"
 REJECTS: Final = "rejects"
 QUALITY: Final = "quality"
-SCHEMA_VERSION: Final = 2  # 2: sort_ts, next_wait_us and service_us are virtual columns
+SCHEMA_VERSION: Final = 3  # 2: virtual derived columns; 3: one events table per log
 
 AttrKind = Literal["event", "case"]
+
+
+def events_table(log_id: int) -> str:
+    """Name of one log's events table (identifier built from an integer only)."""
+    return f"{EVENTS}_{int(log_id)}"
+
+
+def events_ddl(log_id: int, *, intervals: bool) -> str:
+    """DDL of one log's events table, one row per activity instance in (case, position) order.
+
+    Each log has its own table, created at import: DuckDB's append costs about the same per column
+    whether it holds data or NULLs, so a log without start timestamps or lifecycle values (``intervals``
+    False) derives those columns as constant NULLs instead of storing them. ``log_id`` and the ordering and
+    waiting-time columns are derived too (virtual columns, computed when read).
+    """
+    n = int(log_id)
+    if intervals:
+        interval_cols = f"""{START_TIMESTAMP} TIMESTAMPTZ,
+    {LIFECYCLE} VARCHAR,
+    {NEXT_START_OFFSET_US} BIGINT,  -- next event's start minus its timestamp; NULL: it has no start"""
+    else:
+        interval_cols = f"""{START_TIMESTAMP} TIMESTAMPTZ GENERATED ALWAYS AS (CAST(NULL AS TIMESTAMPTZ)) VIRTUAL,
+    {LIFECYCLE} VARCHAR GENERATED ALWAYS AS (CAST(NULL AS VARCHAR)) VIRTUAL,
+    {NEXT_START_OFFSET_US} BIGINT GENERATED ALWAYS AS (CAST(NULL AS BIGINT)) VIRTUAL,"""
+    return f"""
+CREATE TABLE {events_table(n)} (
+    {CASE_INDEX} INTEGER NOT NULL,
+    {POSITION} INTEGER NOT NULL,
+    {ACTIVITY_CODE} INTEGER NOT NULL,
+    {TIMESTAMP} TIMESTAMPTZ NOT NULL,
+    {RESOURCE} VARCHAR,
+    {EVENT_ORDER} BIGINT NOT NULL,
+    {NEXT_ACTIVITY_CODE} INTEGER,
+    {NEXT_GAP_US} BIGINT,
+    {interval_cols}
+    {LOG_ID} INTEGER GENERATED ALWAYS AS ({n}) VIRTUAL,
+    {SORT_TS} TIMESTAMPTZ GENERATED ALWAYS AS (coalesce({START_TIMESTAMP}, {TIMESTAMP})) VIRTUAL,
+    {NEXT_WAIT_US} BIGINT GENERATED ALWAYS AS ({NEXT_GAP_US} + coalesce({NEXT_START_OFFSET_US}, 0)) VIRTUAL,
+    {SERVICE_US} BIGINT GENERATED ALWAYS AS (epoch_us({TIMESTAMP}) - epoch_us({START_TIMESTAMP})) VIRTUAL
+)"""
 
 
 def attribute_table(kind: AttrKind, log_id: int) -> str:
@@ -112,24 +152,6 @@ CREATE TABLE IF NOT EXISTS {ACTIVITIES} (
     {LOG_ID} INTEGER NOT NULL,
     {ACTIVITY_CODE} INTEGER NOT NULL,
     {ACTIVITY} VARCHAR NOT NULL
-);
-CREATE TABLE IF NOT EXISTS {EVENTS} (
-    {LOG_ID} INTEGER NOT NULL,
-    {CASE_INDEX} INTEGER NOT NULL,
-    {POSITION} INTEGER NOT NULL,
-    {ACTIVITY_CODE} INTEGER NOT NULL,
-    {TIMESTAMP} TIMESTAMPTZ NOT NULL,
-    {START_TIMESTAMP} TIMESTAMPTZ,
-    {RESOURCE} VARCHAR,
-    {LIFECYCLE} VARCHAR,
-    {EVENT_ORDER} BIGINT NOT NULL,
-    {NEXT_ACTIVITY_CODE} INTEGER,
-    {NEXT_GAP_US} BIGINT,
-    {NEXT_START_OFFSET_US} BIGINT,
-    -- derived, not stored (computed when read): fewer bytes to write at import
-    {SORT_TS} TIMESTAMPTZ GENERATED ALWAYS AS (coalesce({START_TIMESTAMP}, {TIMESTAMP})) VIRTUAL,
-    {NEXT_WAIT_US} BIGINT GENERATED ALWAYS AS ({NEXT_GAP_US} + coalesce({NEXT_START_OFFSET_US}, 0)) VIRTUAL,
-    {SERVICE_US} BIGINT GENERATED ALWAYS AS (epoch_us({TIMESTAMP}) - epoch_us({START_TIMESTAMP})) VIRTUAL
 );
 CREATE TABLE IF NOT EXISTS {CASES} (
     {LOG_ID} INTEGER NOT NULL,

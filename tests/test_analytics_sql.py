@@ -52,7 +52,6 @@ def _insert_case(con, log_id: int, index: int, case_id: str, day: int, events, v
         offset = _us((st[pos + 1] - ts[pos + 1]).total_seconds()) if nxt and st[pos + 1] else None
         nxt_code = events[pos + 1][0] if nxt else None
         row = (
-            log_id,
             index,
             pos,
             code,
@@ -66,9 +65,9 @@ def _insert_case(con, log_id: int, index: int, case_id: str, day: int, events, v
             offset,
         )
         con.execute(
-            f"INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, "
-            f"{s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, "
-            f"{s.NEXT_GAP_US}, {s.NEXT_START_OFFSET_US}) VALUES ({', '.join('?' * 12)})",
+            f"INSERT INTO {s.events_table(log_id)} ({s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, "
+            f"{s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, "
+            f"{s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US}, {s.NEXT_START_OFFSET_US}) VALUES ({', '.join('?' * 11)})",
             row,
         )
     codes = tuple(e[0] for e in events)
@@ -95,6 +94,7 @@ def _insert_case(con, log_id: int, index: int, case_id: str, day: int, events, v
 
 
 def _insert_log(con, log_id: int, cases: dict) -> None:
+    con.execute(s.events_ddl(log_id, intervals=True))
     variants: dict[tuple[int, ...], int] = {}
     for index, (case_id, (day, events)) in enumerate(cases.items()):
         _insert_case(con, log_id, index, case_id, day, events, variants)

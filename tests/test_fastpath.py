@@ -23,7 +23,7 @@ from connectors.mapping import resolve_mapping
 MAP_NO_RESOURCE = {"case_id_key": "case_id", "activity_key": "activity", "timestamp_key": "timestamp"}
 KEYS = {
     s.ACTIVITIES: "activity_code",
-    s.EVENTS: "event_order",
+    "events": "event_order",
     s.CASES: "case_index",
     s.VARIANTS: "variant_id",
     s.REJECTS: "source_row",
@@ -45,8 +45,10 @@ def dump(path: Path, mapping: dict[str, str] | None, *, fast: bool) -> tuple[str
     src = SourceData(str(path), raw.format, raw.table, raw.checksum, raw.detected, raw.case_attributes)
     report = import_table(ws, src, name="x", mapping=m, options=ImportOptions(fast_path=fast))
     cur = ws.cursor()
+    tables = {t: s.events_table(report.log_id) if t == "events" else t for t in KEYS}
     out = {
-        t: cur.execute(f"SELECT * EXCLUDE (log_id) FROM {t} ORDER BY {k}").fetchall() for t, k in KEYS.items()
+        t: cur.execute(f"SELECT * EXCLUDE (log_id) FROM {tables[t]} ORDER BY {k}").fetchall()
+        for t, k in KEYS.items()
     }
     for kind in ("event", "case"):
         out[kind] = cur.execute(
@@ -251,7 +253,8 @@ def test_iso_text_timestamps_parse_alike_on_both_paths(
         src = SourceData(str(path), raw.format, raw.table, raw.checksum, raw.detected, raw.case_attributes)
         opts = ImportOptions(fast_path=fast, source_timezone=zone)
         report = import_table(ws, src, name="x", mapping=MAP_NO_RESOURCE, options=opts)
-        rows = ws.cursor().execute(f"SELECT event_order, {s.TIMESTAMP} FROM {s.EVENTS} ORDER BY 1").fetchall()
+        events = s.events_table(report.log_id)
+        rows = ws.cursor().execute(f"SELECT event_order, {s.TIMESTAMP} FROM {events} ORDER BY 1").fetchall()
         runs[fast] = (report.detected["import_path"], rows)
         ws.close()
     assert runs[True][0] == "fast" and runs[True][1] == runs[False][1]

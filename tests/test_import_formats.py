@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from baton import schema as s
 from baton.api import Workspace, open_workspace
 
 
@@ -16,8 +17,8 @@ def event_rows(ws: Workspace, name: str) -> list[tuple]:
         ws.cursor()
         .execute(
             "SELECT c.case_id, a.activity, e.timestamp, e.start_timestamp, e.resource, e.position "
-            "FROM events e JOIN cases c USING (log_id, case_index) JOIN activities a USING (log_id, activity_code) "
-            "WHERE e.log_id = ? ORDER BY c.case_id, e.position",
+            f"FROM {s.events_table(log.log_id)} e JOIN cases c USING (log_id, case_index) "
+            "JOIN activities a USING (log_id, activity_code) WHERE e.log_id = ? ORDER BY c.case_id, e.position",
             [log.log_id],
         )
         .fetchall()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 import pytest
 
+from baton import schema as s
 from baton.errors import LogNotFoundError, MappingError, TimestampError
 from baton.store import ImportOptions, SourceData, Workspace, import_table
 
@@ -29,11 +30,17 @@ def table_counts(ws: Workspace) -> dict[str, int]:
     return {n: cur.execute(f"SELECT count(*) FROM {n}").fetchall()[0][0] for n in names}
 
 
+def events(ws: Workspace) -> str:
+    """The events table of the workspace's one log."""
+    (info,) = ws.logs()
+    return s.events_table(info.log_id)
+
+
 def events_of(ws: Workspace, case_id: str) -> list[tuple]:
     return (
         ws.cursor()
         .execute(
-            "SELECT a.activity, e.timestamp, e.start_timestamp, e.event_order FROM events e "
+            f"SELECT a.activity, e.timestamp, e.start_timestamp, e.event_order FROM {events(ws)} e "
             "JOIN cases c USING (log_id, case_index) JOIN activities a USING (log_id, activity_code) "
             "WHERE c.case_id = ? ORDER BY e.position",
             [case_id],
@@ -74,9 +81,11 @@ def test_reimport_replaces_and_delete_removes_everything() -> None:
     load(ws, source(**SMALL))
     load(ws, source(**SMALL))
     assert [i.name for i in ws.logs()] == ["x"]
-    assert table_counts(ws)["events"] == 5
+    counts = table_counts(ws)
+    assert {k: v for k, v in counts.items() if k.startswith("events")} == {events(ws): 5}
     ws.delete_log("x")
     counts = table_counts(ws)
+    assert not [k for k in counts if k.startswith(("events_", "attr_"))]  # the log's own tables are dropped
     assert {k: v for k, v in counts.items() if k != "baton_meta"} == dict.fromkeys(
         [k for k in counts if k != "baton_meta"], 0
     )
@@ -197,7 +206,7 @@ def test_lifecycle_pairs_merge_into_instances() -> None:
         ("C", 13, 0, 13),
     ]
     assert {f.check: f.count for f in report.findings}["unpaired_start"] == 1
-    service = ws.cursor().execute("SELECT service_us FROM events ORDER BY position").fetchall()
+    service = ws.cursor().execute(f"SELECT service_us FROM {events(ws)} ORDER BY position").fetchall()
     assert [r[0] for r in service] == [30 * 60 * 10**6, 3600 * 10**6, 0]
 
 
@@ -216,7 +225,11 @@ def test_start_after_end_rejected_and_order_by_start() -> None:
     )
     assert report.rejected == {"start_after_end": 1}
     assert [e[0] for e in events_of(ws, "1")] == ["Long", "Short"]
-    gap = ws.cursor().execute("SELECT next_gap_us, next_wait_us FROM events WHERE position = 0").fetchall()
+    gap = (
+        ws.cursor()
+        .execute(f"SELECT next_gap_us, next_wait_us FROM {events(ws)} WHERE position = 0")
+        .fetchall()
+    )
     assert gap == [(-3600 * 10**6, -2 * 3600 * 10**6)]
 
 
@@ -269,7 +282,7 @@ def test_virtual_columns_derive_wait_and_service() -> None:
         ws.cursor()
         .execute(
             "SELECT position, next_gap_us, next_start_offset_us, next_wait_us, service_us, sort_ts = coalesce("
-            "start_timestamp, timestamp) FROM events ORDER BY position"
+            f"start_timestamp, timestamp) FROM {events(ws)} ORDER BY position"
         )
         .fetchall()
     )

@@ -46,9 +46,7 @@ def write_attribute_tables(
     ev_select = "".join(f", r.{q(c)}" for c in event_cols)
     cur.execute(
         f"CREATE TABLE {ev_table} AS SELECT e.{s.EVENT_ORDER}, e.{s.CASE_INDEX}{ev_select} "  # noqa: S608
-        f"FROM {s.EVENTS} e JOIN {RAW} r ON r.{SOURCE_ROW} = e.{s.EVENT_ORDER} "
-        f"WHERE e.{s.LOG_ID} = $log_id",
-        {"log_id": log_id},
+        f"FROM {s.events_table(log_id)} e JOIN {RAW} r ON r.{SOURCE_ROW} = e.{s.EVENT_ORDER}"
     )
     case_select = "".join(
         f", first(r.{q(c)} ORDER BY r.{SOURCE_ROW}) FILTER (r.{q(c)} IS NOT NULL) AS {q(c)}"

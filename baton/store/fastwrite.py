@@ -68,9 +68,9 @@ def _take_rows(source_row: np.ndarray, order: np.ndarray) -> np.ndarray:
 
 # Constant and repeated columns are filled by DuckDB, not carried through Arrow.
 _INSERT_FAST_EVENTS = f"""
-INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
+INSERT INTO {{events}} ({s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
     {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US})
-SELECT $log_id, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
+SELECT {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP}, {s.RESOURCE},
     {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US}
 FROM fast_events
 """  # noqa: S608
@@ -115,10 +115,12 @@ def _insert_events(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLog) -> N
     """Insert the events slice by slice; rows carry their order, so each insert may run in parallel."""
     keep_order = cur.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     cur.execute("SET preserve_insertion_order = false")
+    cur.execute(s.events_ddl(log_id, intervals=False))  # no start, lifecycle or offsets on this path
+    insert = _INSERT_FAST_EVENTS.format(events=s.events_table(log_id))
     try:
         for a, b in _event_slices(f):
             cur.register("fast_events", _events_table(f, a, b))
-            cur.execute(_INSERT_FAST_EVENTS, {"log_id": log_id})
+            cur.execute(insert)
             cur.unregister("fast_events")
     finally:
         cur.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")

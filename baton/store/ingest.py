@@ -190,7 +190,7 @@ def _run(
     findings = collect_findings(cur, log_id, unpaired_starts=unpaired, notes=[])
     store_findings(cur, log_id, findings)
     rows_read = source.table.num_rows
-    cur.execute(q.INSERT_LOG, {
+    cur.execute(q.insert_log(log_id), {
         "log_id": log_id, "name": name, "source": source.path, "source_format": source.format,
         "mapping": json.dumps({"mapping": mapping, "source_timezone": options.source_timezone,
                                "timestamp_format": options.timestamp_format, "dayfirst": options.dayfirst}),

@@ -26,11 +26,11 @@ SELECT {s.CASE_ID}, CAST(row_number() OVER (ORDER BY min(source_row)) - 1 AS INT
 FROM merged GROUP BY {s.CASE_ID}
 """  # noqa: S608
 
-INSERT_EVENTS: Final = f"""
-INSERT INTO {s.EVENTS} ({s.LOG_ID}, {s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP},
+_INSERT_EVENTS: Final = f"""
+INSERT INTO {{events}} ({s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP},
     {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US},
     {s.NEXT_START_OFFSET_US})
-SELECT $log_id, c.{s.CASE_INDEX},
+SELECT c.{s.CASE_INDEX},
        CAST(row_number() OVER w - 1 AS INTEGER),
        a.{s.ACTIVITY_CODE}, m.{s.TIMESTAMP}, m.{s.START_TIMESTAMP},
        m.{s.RESOURCE}, m.{s.LIFECYCLE}, m.source_row,
@@ -44,7 +44,7 @@ WINDOW w AS (PARTITION BY c.{s.CASE_INDEX}
              ORDER BY coalesce(m.{s.START_TIMESTAMP}, m.{s.TIMESTAMP}), m.{s.TIMESTAMP}, m.source_row)
 """  # noqa: S608
 
-CASE_SEQUENCES: Final = f"""
+_CASE_SEQUENCES: Final = f"""
 CREATE OR REPLACE TEMP TABLE case_seq AS
 SELECT {s.CASE_INDEX},
        list({s.ACTIVITY_CODE} ORDER BY {s.POSITION}) AS codes,
@@ -53,7 +53,7 @@ SELECT {s.CASE_INDEX},
        max({s.TIMESTAMP}) AS end_time,
        min({s.TIMESTAMP}) AS first_timestamp,
        count(*) > count(DISTINCT {s.ACTIVITY_CODE}) AS has_rework
-FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id
+FROM {{events}}
 GROUP BY {s.CASE_INDEX}
 """  # noqa: S608
 
@@ -78,11 +78,13 @@ JOIN {s.VARIANTS} v ON v.{s.LOG_ID} = $log_id AND v.activity_codes = cs.codes
 
 
 def write_log_tables(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
-    """Fill activities, events, variants and cases of ``log_id`` from the temp table ``merged``."""
+    """Fill activities, the log's events table, variants and cases of ``log_id`` from the temp table ``merged``."""
     p = {"log_id": log_id}
+    events = s.events_table(log_id)
     cur.execute(INSERT_ACTIVITIES, p)
     cur.execute(CASE_MAP)
-    cur.execute(INSERT_EVENTS, p)
-    cur.execute(CASE_SEQUENCES, p)
+    cur.execute(s.events_ddl(log_id, intervals=True))
+    cur.execute(_INSERT_EVENTS.format(events=events), p)
+    cur.execute(_CASE_SEQUENCES.format(events=events))
     cur.execute(INSERT_VARIANTS, p)
     cur.execute(INSERT_CASES, p)

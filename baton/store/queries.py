@@ -22,18 +22,23 @@ LIST_QUALITY: Final = (
 )
 DELETE_LOG_ROWS: Final = {
     table: f"DELETE FROM {table} WHERE {s.LOG_ID} = ?"  # noqa: S608
-    for table in (s.EVENTS, s.CASES, s.VARIANTS, s.ACTIVITIES, s.REJECTS, s.QUALITY, s.LOGS)
+    for table in (s.CASES, s.VARIANTS, s.ACTIVITIES, s.REJECTS, s.QUALITY, s.LOGS)
 }
-INSERT_LOG: Final = f"""
+
+
+def insert_log(log_id: int) -> str:
+    """The catalog row of one log, counting its stored rows (the events table name is built from an int)."""
+    events = s.events_table(log_id)
+    return f"""
 INSERT INTO {s.LOGS} VALUES (
     $log_id, $name, $source, $source_format, $mapping, $detected, now(), $checksum,
     $rows_read, $rows_loaded, $rows_rejected,
-    (SELECT count(*) FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id),
+    (SELECT count(*) FROM {events}),
     (SELECT count(*) FROM {s.CASES} WHERE {s.LOG_ID} = $log_id),
     (SELECT count(*) FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = $log_id),
     (SELECT count(*) FROM {s.VARIANTS} WHERE {s.LOG_ID} = $log_id),
-    (SELECT min({s.SORT_TS}) FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id),
-    (SELECT max({s.TIMESTAMP}) FROM {s.EVENTS} WHERE {s.LOG_ID} = $log_id),
+    (SELECT min({s.SORT_TS}) FROM {events}),
+    (SELECT max({s.TIMESTAMP}) FROM {events}),
     $has_start, $event_attributes, $case_attributes
 )"""  # noqa: S608
 

@@ -165,8 +165,9 @@ class Workspace:
 
 def delete_log_rows(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
     """Delete every row of one log (inside the caller's transaction)."""
-    for table in (s.EVENTS, s.CASES, s.VARIANTS, s.ACTIVITIES, s.REJECTS, s.QUALITY, s.LOGS):
+    for table in (s.CASES, s.VARIANTS, s.ACTIVITIES, s.REJECTS, s.QUALITY, s.LOGS):
         cur.execute(q.DELETE_LOG_ROWS[table], [log_id])
+    cur.execute(f"DROP TABLE IF EXISTS {s.events_table(log_id)}")
     for kind in ("event", "case"):
         cur.execute(f"DROP TABLE IF EXISTS {s.attribute_table(kind, log_id)}")
 
