@@ -16,12 +16,11 @@ from typing import Any
 WHY = {
     "import_parquet": "one run's stages are in the profile below: the connector's read (pyarrow, low-cardinality "
     "text read dictionary-encoded; ~0.7 s), integer codes and the sort (dictionary-encoding 10M case ids on two "
-    "threads, two 16-bit radix passes; ~2 s), and DuckDB writing the events (~3.5 s: measured separately, "
-    "DuckDB's append costs ~0.25 s per stored column per 10M rows whatever the compression, and `events` has "
-    "twelve stored columns, three of them all-NULL on logs without start timestamps), cases and variants "
-    "(~0.8 s) and attribute tables (~0.5 s). Reaching 5 s would need fewer stored columns (e.g. the interval "
-    "columns in their own table only for logs that have them, per-log event tables created in one statement: "
-    "~1 s in experiments) and moving the case-id encoding and sort into DuckDB's parallel operators",
+    "threads, two 16-bit radix passes; ~2 s), DuckDB writing the log's events table (~3.0 s: DuckDB's append "
+    "costs ~0.25 s per stored column per 10M rows whatever the compression; the table stores eight columns, "
+    "everything else is virtual), cases and variants (~0.9 s) and attribute tables (~0.5 s). Reaching 5 s "
+    "would need the case-id encoding and the sort moved into DuckDB's parallel operators, and per-log case "
+    "tables without the columns a fast-path log duplicates (`span_us`, `first_timestamp`)",
     "import_csv": "on top of the Parquet path, DuckDB reads the 700 MB CSV in the connector (~3 s); the "
     "timestamps (ISO text with offsets) are parsed by Arrow's cast in ~0.3 s",
     "payload": "the exact per-edge median needs every waiting time: one full scan and a per-group quantile",
