@@ -20,7 +20,7 @@ def test_map_renders_with_every_activity(server: str, browser) -> None:  # type:
     nodes = page.locator("[data-testid='stGraphVizChart'] svg g.node")
     nodes.first.wait_for(timeout=60_000)
     assert nodes.count() == expected + 2  # activities + start and end markers
-    assert page.get_by_text("Cases").first.is_visible()
+    page.get_by_text("Cases").first.wait_for(state="visible")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "process_map.png"), full_page=True)
     page.close()

@@ -74,7 +74,7 @@ def test_upload_map_dry_run_import(page, workspace_file: Path) -> None:  # type:
     assert _metric(page, "Rows rejected") == "0"
     page.get_by_role("button", name="Import as loans_before").click()
     page.get_by_text(f"Imported loans_before: {rows:,} of {rows:,} rows").wait_for()
-    assert page.get_by_role("button", name="Delete loans_before...").is_visible()
+    page.get_by_role("button", name="Delete loans_before...").wait_for(state="visible")
     assert _logs_table(page, ["loans_before"]) == {"loans_before": (str(rows), str(rows), "0")}
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "data_page.png"), full_page=True)

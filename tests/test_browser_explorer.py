@@ -50,7 +50,7 @@ def test_filter_chip_share_and_persistence(server: str, browser) -> None:  # typ
     sidebar.get_by_role("button", name="Add filter").click()
     share = f"{kept:,} of {total:,} cases ({kept / total:.1%})"
     sidebar.get_by_text(share).wait_for()
-    assert sidebar.get_by_role("button", name="Rework").is_visible()  # the chip
+    sidebar.get_by_role("button", name="Rework").wait_for(state="visible")  # the chip
     page.get_by_text(f"{kept:,}", exact=True).first.wait_for()  # the map's Cases metric
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer_filter_chip.png"), full_page=True)
@@ -60,7 +60,7 @@ def test_filter_chip_share_and_persistence(server: str, browser) -> None:  # typ
     page.locator(f"{MAP_SVG} g.node").first.wait_for()  # the chosen variant's map
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     sidebar.get_by_text(share).wait_for()
-    assert sidebar.get_by_role("button", name="Rework").is_visible()
+    sidebar.get_by_role("button", name="Rework").wait_for(state="visible")
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Cases")
     assert metric.locator("[data-testid='stMetricValue']").inner_text() == f"{kept:,}"
     page.screenshot(path=str(ARTIFACTS / "explorer_variants.png"), full_page=True)
