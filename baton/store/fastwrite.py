@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -132,7 +134,20 @@ def write_log_tables_fast(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLo
         f"INSERT INTO {s.ACTIVITIES} VALUES (?, ?, ?)",  # noqa: S608
         [(log_id, i, a) for i, a in enumerate(f.activity_names)],
     )
-    _insert_events(cur, log_id, f)
+    # DuckDB writes the events (releasing the GIL) while numpy computes the variants and cases here; the
+    # cursor is used by the writer thread only until it is joined below.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        writing = pool.submit(_insert_events, cur, log_id, f)
+        variants, cases = _variants_and_cases(f, log_id)
+        writing.result()
+    for name, table in ((s.VARIANTS, variants), (s.CASES, cases)):
+        cur.register("fast_rows", table)
+        cur.execute(f"INSERT INTO {name} SELECT * FROM fast_rows")  # noqa: S608
+        cur.unregister("fast_rows")
+
+
+def _variants_and_cases(f: FastLog, log_id: int) -> tuple[pa.Table, pa.Table]:
+    """The variants and cases tables of the log, from the sorted arrays."""
     act, t, starts = f.sorted_act, f.sorted_ts, f.case_starts()
     variants, case_variant, rework = _variants(act, starts, log_id)
     ends = np.r_[starts[1:], len(act)] - 1
@@ -154,10 +169,7 @@ def write_log_tables_fast(cur: duckdb.DuckDBPyConnection, log_id: int, f: FastLo
             "has_rework": np.array(rework, dtype=bool)[case_variant] if rework else np.zeros(0, bool),
         }
     )
-    for name, table in ((s.VARIANTS, variants), (s.CASES, cases)):
-        cur.register("fast_rows", table)
-        cur.execute(f"INSERT INTO {name} SELECT * FROM fast_rows")  # noqa: S608
-        cur.unregister("fast_rows")
+    return variants, cases
 
 
 def _varies_within_a_case(column: pa.ChunkedArray, order: np.ndarray, starts: np.ndarray) -> bool:
