@@ -160,8 +160,8 @@ METHOD = """\
   8601 text with Europe/Amsterdam offsets such as `+0100`/`+0200`, so the CSV path parses offsets).
 - Every number is the median of the runs shown, each in a fresh subprocess; peak memory is that process's
   maximum resident set (`ru_maxrss`), the largest over the runs, in MiB (1 MiB = 1,048,576 bytes). The
-  memory target is read as 1.5 GiB (1,536 MiB); read as 1.5 decimal GB (1,431 MiB) both of Baton's peaks
-  at 10M events are just above it. Module imports (pm4py's takes seconds) happen before the clock starts
+  memory target is read as 1.5 GiB (1,536 MiB); read as 1.5 decimal GB, compare the peaks with 1,431
+  MiB instead. Module imports (pm4py's takes seconds) happen before the clock starts
   on both sides.
 - Baton import: `open_workspace(file).import_file(path, name=..., case_id_key=..., ...)` then `close()`
   (checkpoint included), into a new workspace file: connector read, validation, every precomputation,
