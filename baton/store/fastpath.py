@@ -38,6 +38,9 @@ class FastLog:
     case_ids: pa.Array  # case id text by case index
     activity_names: list[str]
     source_row: np.ndarray
+    sequential_rows: (
+        bool  # source_row is 1..n (every connector's default): row of sorted event i = order[i] + 1
+    )
     resource: pa.Array | None
     order: np.ndarray  # source rows sorted by (case, timestamp, source row)
     mapping: dict[str, str]
@@ -49,6 +52,12 @@ class FastLog:
     def case_starts(self) -> np.ndarray:
         """Offsets in ``order`` where each case's events begin (cases in case-index order)."""
         return self.starts
+
+
+def _is_one_to_n(rows: np.ndarray) -> bool:
+    """Whether ``rows`` is exactly 1, 2, ..., n."""
+    n = len(rows)
+    return bool(n and rows[0] == 1 and rows[-1] == n and np.all(np.diff(rows) == 1))
 
 
 def _future_rows(ts_us: np.ndarray, source_row: np.ndarray) -> pa.Table:
@@ -239,6 +248,7 @@ def prepare_fast(
         case_ids=case.dictionary,
         activity_names=sorted(names),
         source_row=source_row,
+        sequential_rows=_is_one_to_n(source_row),
         resource=res,
         order=order,
         mapping=dict(mapping),

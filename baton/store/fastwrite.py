@@ -53,19 +53,11 @@ def _events_table(f: FastLog, a: int, b: int) -> pa.Table:
             s.ACTIVITY_CODE: act,
             s.TIMESTAMP: pa.array(t, type=_TS),
             s.RESOURCE: resource,
-            s.EVENT_ORDER: _take_rows(f.source_row, o),
+            s.EVENT_ORDER: o + 1 if f.sequential_rows else f.source_row[o],
             s.NEXT_ACTIVITY_CODE: pa.array(nxt_act, mask=last),
             s.NEXT_GAP_US: pa.array(nxt - t, mask=last),
         }
     )
-
-
-def _take_rows(source_row: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """``source_row[order]``; source rows are usually 1..n, which makes that ``order + 1`` (no gather)."""
-    n = len(source_row)
-    if n and source_row[0] == 1 and source_row[-1] == n and bool(np.all(np.diff(source_row) == 1)):
-        return order + 1
-    return source_row[order]
 
 
 # Constant and repeated columns are filled by DuckDB, not carried through Arrow.
