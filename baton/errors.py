@@ -13,7 +13,8 @@
     ├── WorkspaceError           the DuckDB workspace cannot be opened or is inconsistent
     │   ├── LogNotFoundError     (also KeyError)
     │   └── SchemaVersionError   written by a Baton with another workspace schema
-    └── FilterError              (also ValueError)  an invalid filter spec
+    ├── FilterError              (also ValueError)  an invalid filter spec
+    └── ModelError               (also ValueError)  a target model that cannot be read or used
 """
 
 from __future__ import annotations
@@ -68,3 +69,7 @@ class SchemaVersionError(WorkspaceError):
 
 class FilterError(BatonError, ValueError):
     """A filter spec is invalid."""
+
+
+class ModelError(BatonError, ValueError):
+    """A target model (BPMN, PNML, YAML) cannot be read or does not fit the log it is compared with."""
