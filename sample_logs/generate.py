@@ -13,6 +13,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bpmn_target import write_bpmn  # noqa: E402
+from deviations import INSERTED_ACTIVITIES, SHARES, inject  # noqa: E402
 from loan_flows import (  # noqa: E402
     END_ACTIVITIES,
     SLA,
@@ -119,18 +120,44 @@ def sla_facts(df: pd.DataFrame) -> dict[str, object]:
     }
 
 
+def policy_facts(df: pd.DataFrame) -> dict[str, object]:
+    """AFTER only, computed from the rows: four-eyes violations and KYC runs beyond a policy of 2."""
+    who = df.pivot_table(index="case_id", columns="activity", values="resource", aggfunc="first")
+    same = who["Underwrite Application"].eq(who["Manager Approval"]) & who["Manager Approval"].notna()
+    kyc = df[df["activity"] == "Run KYC Check"].groupby("case_id").size()
+    return {
+        "four_eyes_pair": ["Underwrite Application", "Manager Approval"],
+        "four_eyes_violation_cases": int(same.sum()),
+        "kyc_policy_max_attempts": 2,
+        "kyc_over_policy_cases": int((kyc > 2).sum()),
+    }
+
+
+def deviation_facts(injected: dict[str, list[str]]) -> dict[str, object]:
+    """AFTER only: which completed cases got which injected deviation (see deviations.py)."""
+    return {
+        "injected_deviations": {
+            name: {"share": SHARES[name], "cases": len(ids), "first_cases": sorted(ids)[:5]}
+            for name, ids in injected.items()
+        }
+    }
+
+
 def main() -> None:
     """Write every output file into sample_logs/ and print the facts."""
     facts: dict[str, object] = {"seed": SEED}
     for index, name in enumerate(LOGS):
         cases = simulate(name, np.random.default_rng([SEED, index]))
+        injected = inject(cases, np.random.default_rng([SEED, index, 1])) if name == "loans_after" else {}
         write_csv(cases, OUT / f"{name}.csv")
         write_parquet(cases, OUT / f"{name}.parquet")
         write_xes_gz(cases, OUT / f"{name}.xes.gz", name)
         df = to_arrow(cases).to_pandas()
-        facts[name] = log_facts(df) | (sla_facts(df) if name == "loans_after" else {})
+        facts[name] = log_facts(df) | (
+            sla_facts(df) | policy_facts(df) | deviation_facts(injected) if name == "loans_after" else {}
+        )
         after_activities = facts[name]["activities"]  # type: ignore[index]
-    write_bpmn(OUT / "loans_target.bpmn", set(after_activities))
+    write_bpmn(OUT / "loans_target.bpmn", set(after_activities) - INSERTED_ACTIVITIES)
     too_big = [p.name for p in OUT.iterdir() if not p.name.endswith(".py") and p.stat().st_size >= MAX_BYTES]
     if too_big:
         raise SystemExit(
