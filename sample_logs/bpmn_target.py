@@ -6,6 +6,8 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 SLA_DURATION = "P2D"
+#: the SLA clock starts when this task completes and stops when underwriting STARTS (baton:slaUntil)
+SLA_START_AFTER = "Run Credit Check"
 #: lane id -> (name, top y, height); lanes are stacked top to bottom inside one pool
 LANES = {
     "lane_credit": ("Credit risk (underwriters, manager)", 0, 180),
@@ -114,7 +116,7 @@ NS = (
     'xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" '
     'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" '
     'xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
-    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:baton="https://baton.dev/bpmn"'
 )
 
 
@@ -169,7 +171,7 @@ def _process_xml() -> list[str]:
         out += [f'    <{kind} id="{node}" name={quoteattr(name)}>', *ins, *outs, f"    </{kind}>"]
     out += [
         '    <boundaryEvent id="timer_sla" name="Underwriting SLA (P2D)" attachedToRef="t_underwrite" '
-        'cancelActivity="false">',
+        f'cancelActivity="false" baton:slaUntil="start" baton:slaStartAfter={quoteattr(SLA_START_AFTER)}>',
         f"      <outgoing>f_{TIMER_FLOW}</outgoing>",
         f'      <timerEventDefinition id="timer_sla_def"><timeDuration xsi:type="tFormalExpression">'
         f"{SLA_DURATION}</timeDuration></timerEventDefinition>",
