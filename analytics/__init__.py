@@ -20,9 +20,40 @@ from analytics.cases import (
     get_case_timeline,
     get_cases_behind,
 )
+from analytics.conformance import (
+    BudgetHits,
+    Conformance,
+    FitnessSummary,
+    check_conformance,
+    conformance_over_time,
+)
+from analytics.conformance_cases import (
+    ActivityDeviation,
+    CaseGroups,
+    ConformanceOverTime,
+    Deviation,
+    GroupStats,
+    PeriodConformance,
+    VariantConformance,
+)
 from analytics.dfg import DFG, DfgEdge, discover_dfg, get_end_activities, get_start_activities
+from analytics.discovery import discover_target_model, export_bpmn, export_pnml
 from analytics.durations import CaseDurations, get_case_durations
 from analytics.map_measures import ActivityMeasure, EdgeMeasure, EdgeMeasures, get_edge_measures
+from analytics.model_overlay import ModelOverlay, OverlayEdge, OverlayEndpoint, get_model_overlay
+from analytics.orchestration import (
+    FourEyesReport,
+    FourEyesResult,
+    Handoff,
+    HumanSystemTimes,
+    OwnerTimes,
+    RetryReport,
+    RetryResult,
+    check_four_eyes,
+    check_retries,
+    get_human_system_times,
+)
+from analytics.orchestration_sla import SlaReport, SlaResult, check_sla
 from analytics.payload import MapEdge, ProcessMapPayload, get_process_map_payload
 from analytics.performance import EdgePerformance, PerformanceDFG, discover_performance_dfg
 from analytics.resources import (
@@ -36,10 +67,11 @@ from analytics.resources import (
 from analytics.rework import ActivityRework, Rework, get_rework
 from analytics.throughput import PeriodThroughput, Throughput, get_throughput
 from analytics.variants import Variant, Variants, get_variants
+from analytics.working_calendar import WorkingCalendar
 
 __all__ = [
-    "DFG",
     "ActivityBottleneck",
+    "ActivityDeviation",
     "ActivityMeasure",
     "ActivityRework",
     "ActivityStatistics",
@@ -47,32 +79,63 @@ __all__ = [
     "AttributeValue",
     "AttributeValues",
     "Bottlenecks",
+    "BudgetHits",
     "CaseDurations",
+    "CaseGroups",
     "CaseList",
     "CaseSummary",
     "CaseTimeline",
+    "Conformance",
+    "ConformanceOverTime",
+    "DFG",
+    "Deviation",
     "DfgEdge",
     "DurationStats",
     "EdgeMeasure",
     "EdgeMeasures",
     "EdgePerformance",
+    "FitnessSummary",
+    "FourEyesReport",
+    "FourEyesResult",
+    "GroupStats",
+    "Handoff",
     "Handover",
     "Handovers",
+    "HumanSystemTimes",
     "MapEdge",
+    "ModelOverlay",
+    "OverlayEdge",
+    "OverlayEndpoint",
+    "OwnerTimes",
     "PerformanceDFG",
+    "PeriodConformance",
     "PeriodThroughput",
     "ProcessMapPayload",
     "ResourceStatistics",
     "ResourceStats",
+    "RetryReport",
+    "RetryResult",
     "Rework",
     "ReworkHotSpot",
+    "SlaReport",
+    "SlaResult",
     "Throughput",
     "TimelineEvent",
     "Transition",
     "Variant",
+    "VariantConformance",
     "Variants",
+    "WorkingCalendar",
+    "check_conformance",
+    "check_four_eyes",
+    "check_retries",
+    "check_sla",
+    "conformance_over_time",
     "discover_dfg",
     "discover_performance_dfg",
+    "discover_target_model",
+    "export_bpmn",
+    "export_pnml",
     "find_cases",
     "format_duration",
     "get_activity_statistics",
@@ -84,6 +147,8 @@ __all__ = [
     "get_edge_measures",
     "get_end_activities",
     "get_handovers",
+    "get_human_system_times",
+    "get_model_overlay",
     "get_process_map_payload",
     "get_resource_statistics",
     "get_rework",

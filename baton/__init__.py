@@ -6,6 +6,8 @@ The notebook API, lazily imported so ``import baton`` stays light::
     ws = baton.open_workspace("demo.duckdb")
     log = ws.log("loans_after")
     dfg = baton.discover_dfg(log)
+    model = baton.read_model("sample_logs/loans_target.bpmn")
+    result = baton.check_conformance(log, model)
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ _LAZY = {
     "EventLog": "baton.log",
     "FilterSpec": "baton.filters",
     "to_pm4py": "baton.pm4py_bridge",
+    "read_model": "baton.models.load",
+    "TargetModel": "baton.models.types",
 }
 
 

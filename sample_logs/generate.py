@@ -125,11 +125,16 @@ def policy_facts(df: pd.DataFrame) -> dict[str, object]:
     who = df.pivot_table(index="case_id", columns="activity", values="resource", aggfunc="first")
     same = who["Underwrite Application"].eq(who["Manager Approval"]) & who["Manager Approval"].notna()
     kyc = df[df["activity"] == "Run KYC Check"].groupby("case_id").size()
+    following = df.groupby("case_id")["activity"].shift(-1)
+    unchecked = df.loc[(df["activity"] == "Receive Documents") & (following == "Run Credit Check"), "case_id"]
     return {
         "four_eyes_pair": ["Underwrite Application", "Manager Approval"],
         "four_eyes_violation_cases": int(same.sum()),
         "kyc_policy_max_attempts": 2,
         "kyc_over_policy_cases": int((kyc > 2).sum()),
+        # documents received in the third request round go to the credit check without a last document
+        # check (the simulation's loop limit; the to-be model wants every receipt checked)
+        "unchecked_documents_cases": int(unchecked.nunique()),
     }
 
 
