@@ -16,8 +16,10 @@ calendar (calendar time by default):
 * open: the case's last ``start_after`` event was followed by nothing but escalations, so the task is still
   pending at ``as_of`` (default: the log's last timestamp); ``overdue`` when the timer has run out by then.
   Open cases need ``start_after``: without it nothing says the task is the next step.
-* interrupting timers are measured the same way: a case where the escalation path replaced the task (no
-  task occurrence after the activation, other steps after the escalation) is not yet counted.
+* interrupting timers (with ``start_after``): a case whose last activation is followed by an escalation
+  and then by other steps but never by the task took the escalation path instead of the task (the timer
+  fired and cancelled it). Such a case is one more row, ``interrupted``, whose clock stops at the first
+  escalation; it counts as breached when that is later than the duration, and as escalated.
 
 Case counts (a case with several occurrences may count in several breach categories):
 ``breach_cases`` = ``breached_and_escalated`` + ``breached_escalated_late`` + ``breached_not_escalated``
@@ -90,6 +92,25 @@ WHERE NOT EXISTS (SELECT 1 FROM e x WHERE x.{s.CASE_INDEX} = l.{s.CASE_INDEX} AN
                   AND NOT list_contains($escalation, x.{s.ACTIVITY_CODE}))
 ORDER BY c.{s.CASE_INDEX}
 """  # noqa: S608
+INTERRUPTED_SQL = f"""
+, last_act AS (
+    SELECT {s.CASE_INDEX}, max({s.POSITION}) AS pos FROM e WHERE {s.ACTIVITY_CODE} = $after GROUP BY {s.CASE_INDEX}
+), after_act AS (
+    SELECT l.{s.CASE_INDEX}, x.{s.ACTIVITY_CODE}, x.{s.TIMESTAMP}
+    FROM last_act l JOIN e x ON x.{s.CASE_INDEX} = l.{s.CASE_INDEX} AND x.{s.POSITION} > l.pos
+)
+SELECT c.{s.CASE_ID}, a.{s.TIMESTAMP} AS activation,
+       min(x.{s.TIMESTAMP}) FILTER (WHERE list_contains($escalation, x.{s.ACTIVITY_CODE})) AS stop
+FROM last_act l
+JOIN e a ON a.{s.CASE_INDEX} = l.{s.CASE_INDEX} AND a.{s.POSITION} = l.pos
+JOIN c ON c.{s.CASE_INDEX} = l.{s.CASE_INDEX}
+JOIN after_act x ON x.{s.CASE_INDEX} = l.{s.CASE_INDEX}
+GROUP BY c.{s.CASE_INDEX}, c.{s.CASE_ID}, a.{s.TIMESTAMP}
+HAVING bool_or(list_contains($escalation, x.{s.ACTIVITY_CODE}))
+   AND bool_or(NOT list_contains($escalation, x.{s.ACTIVITY_CODE}))
+   AND NOT bool_or(x.{s.ACTIVITY_CODE} = $task)
+ORDER BY c.{s.CASE_INDEX}
+"""  # noqa: S608
 LOG_END_SQL = f"SELECT max({s.TIMESTAMP}) FROM e"  # noqa: S608
 _MEASURED = "NOT open AND activation IS NOT NULL"
 SUMMARY_SQL = f"""
@@ -104,7 +125,8 @@ SELECT count(*) FILTER (WHERE {_MEASURED}),
        count(DISTINCT case_id) FILTER (WHERE {_MEASURED} AND NOT breached AND (escalated OR escalated_late)),
        count(DISTINCT case_id) FILTER (WHERE open),
        count(DISTINCT case_id) FILTER (WHERE open AND breached),
-       count(DISTINCT case_id) FILTER (WHERE open AND breached AND escalated)
+       count(DISTINCT case_id) FILTER (WHERE open AND breached AND escalated),
+       count(DISTINCT case_id) FILTER (WHERE interrupted)
 FROM sla_rows
 """  # noqa: S608 - only constant text is formatted in
 ELAPSED_SQL = f"SELECT {stats_columns('elapsed_us')} FROM sla_rows WHERE {_MEASURED}"  # noqa: S608
@@ -121,14 +143,15 @@ _COUNTS = (
     "open_cases",
     "open_overdue_cases",
     "open_overdue_escalated",
+    "interrupted_cases",
 )
 
 
 @dataclass(frozen=True, slots=True)
 class SlaResult:
     """One timer checked on a log (definitions in the module docstring); ``details`` has one row per
-    task occurrence and open wait: case_id, occurrence, activation, stop, due, elapsed_us, breached,
-    escalated, escalated_late, open."""
+    task occurrence, open wait and interrupted case: case_id, occurrence, activation, stop, due,
+    elapsed_us, breached, escalated, escalated_late, open, interrupted."""
 
     timer: SlaTimer
     occurrences: int
@@ -143,6 +166,7 @@ class SlaResult:
     open_cases: int
     open_overdue_cases: int
     open_overdue_escalated: int
+    interrupted_cases: int
     elapsed: DurationStats
     as_of: datetime | None
     details: pa.Table
@@ -223,10 +247,14 @@ def _check_timer(
         "escalation": escalation,
         "until_start": timer.until == "start",
     }
-    occ = _measure(q.arrow(OCCURRENCES_SQL, params), cal, budget_us, open_rows=False)
+    parts = [_measure(q.arrow(OCCURRENCES_SQL, params), cal, budget_us, open_rows=False)]
     if timer.start_after is not None and as_of is not None:
         waiting = q.arrow(OPEN_SQL, {"after": params["after"], "escalation": escalation})
-        occ = pa.concat_tables([occ, _measure(_open_rows(waiting, as_of), cal, budget_us, open_rows=True)])
+        parts.append(_measure(_open_rows(waiting, as_of), cal, budget_us, open_rows=True))
+    if timer.start_after is not None and timer.interrupting:
+        cut = q.arrow(INTERRUPTED_SQL, {k: params[k] for k in ("after", "escalation", "task")})
+        parts.append(_measure(_interrupted_rows(cut), cal, budget_us, open_rows=False, interrupted=True))
+    occ = pa.concat_tables(parts)
     q.cursor.register("sla_rows", occ)
     try:
         counts = q.cursor.execute(SUMMARY_SQL).fetchall()[0]
@@ -254,7 +282,24 @@ def _open_rows(waiting: pa.Table, as_of: datetime) -> pa.Table:
     )
 
 
-def _measure(rows: pa.Table, cal: WorkingCalendar, budget_us: int, *, open_rows: bool) -> pa.Table:
+def _interrupted_rows(cut: pa.Table) -> pa.Table:
+    """Cases the timer interrupted, in the occurrence table's shape: the clock stops at the escalation."""
+    n = cut.num_rows
+    return pa.table(
+        {
+            s.CASE_ID: cut[s.CASE_ID],
+            "occurrence": pa.array([None] * n, pa.int64()),
+            "activation": cut["activation"],
+            "stop": cut["stop"],
+            "escalated": pa.array([True] * n),
+            "escalated_late": pa.array([False] * n),
+        }
+    )
+
+
+def _measure(
+    rows: pa.Table, cal: WorkingCalendar, budget_us: int, *, open_rows: bool, interrupted: bool = False
+) -> pa.Table:
     """Add due, elapsed_us, breached and open: working time from activation to stop (or ``as_of``)."""
     start, has_start = to_utc_us(rows["activation"])
     stop, _ = to_utc_us(rows["as_of"] if open_rows else rows["stop"])
@@ -277,6 +322,7 @@ def _measure(rows: pa.Table, cal: WorkingCalendar, budget_us: int, *, open_rows:
             "escalated": base["escalated"],
             "escalated_late": base["escalated_late"],
             "open": pa.array(np.full(rows.num_rows, open_rows)),
+            "interrupted": pa.array(np.full(rows.num_rows, interrupted)),
         }
     )
 

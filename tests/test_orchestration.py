@@ -146,7 +146,7 @@ def test_sla_bad_duration_and_unknown_names(sla_log):
         id="m",
         task="Nope",
         duration=timedelta(hours=1),
-        interrupting=True,
+        interrupting=False,  # interrupting, every escalated case that went on would count as interrupted
         escalation=("E",),
         start_after="A",
     )
@@ -304,3 +304,36 @@ def test_human_system_times_on_the_sample(after, after_frame):
     expected = df[(df.previous == "system") & (df.owner == "human")]["waiting_us"]
     assert handoff is not None and handoff.count == len(expected)
     assert handoff.waiting.mean_us == pytest.approx(expected.mean())
+
+
+INTERRUPT_ROWS = [
+    (
+        "i1",
+        "A",
+        "2025-01-06T09:00",
+        "",
+    ),  # escalated after 5 h, then the escalation path: interrupted, breached
+    ("i1", "E", "2025-01-06T14:00", ""),
+    ("i1", "C", "2025-01-06T15:00", ""),
+    ("i2", "A", "2025-01-06T09:00", ""),  # B after 1 h: met
+    ("i2", "B", "2025-01-06T10:00", ""),
+    ("i3", "A", "2025-01-06T09:00", ""),  # escalated after 1 h and the task dropped: an early interruption
+    ("i3", "E", "2025-01-06T10:00", ""),
+    ("i3", "C", "2025-01-06T11:00", ""),
+    ("i4", "A", "2025-01-06T09:00", ""),  # escalated, nothing else yet: still waiting (open, overdue)
+    ("i4", "E", "2025-01-06T14:00", ""),
+]
+
+
+def test_sla_interrupting_timer_counts_cases_the_escalation_path_replaced(ws, tmp_path):
+    """An interrupting timer: cases that took the escalation path instead of the task count as interrupted."""
+    log = _import(ws, tmp_path, "interrupt", INTERRUPT_ROWS)
+    timer = replace(TIMER, interrupting=True)
+    (r,) = check_sla(log, [timer]).results
+    assert (r.interrupted_cases, r.cases, r.breach_cases, r.breached_and_escalated) == (2, 3, 1, 1)
+    assert (r.escalated_without_breach, r.escalated_cases) == (1, 3)
+    assert (r.open_cases, r.open_overdue_cases, r.open_overdue_escalated) == (1, 1, 1)
+    frame = r.cases_frame().set_index("case_id")
+    assert frame.loc["i1", "elapsed_us"] == 5 * H and bool(frame.loc["i1", "interrupted"])
+    (plain,) = check_sla(log, [TIMER]).results  # the same timer non-interrupting: nothing interrupted
+    assert (plain.interrupted_cases, plain.cases) == (0, 1)
