@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from analytics.canonical_alignment import canonical_moves
 from analytics.conformance_cases import (
     ActivityDeviation,
     Deviation,
@@ -176,12 +177,24 @@ def etc_precision(net: bc.Net, traces: dict[tuple[str, ...], int]) -> float:
     return 1 - escaping / activated if activated > 0 else 1.0
 
 
+def _deviations(
+    spec: PetriNetSpec, v: Variant, r: bc.ReplayResult, a: bc.AlignmentResult | None
+) -> tuple[Deviation, ...]:
+    """Deviations from the alignment (a fixed optimal one, so labels do not vary between runs)."""
+    if a is None:
+        return replay_deviations(v.activities, r, spec.labels)
+    moves = a.moves
+    if a.deviations:
+        moves = canonical_moves(spec, v.activities, a.cost) or moves
+    return alignment_deviations(moves)
+
+
 def _variant_results(
-    vs: list[Variant], rs: list[bc.ReplayResult], als: list[bc.AlignmentResult | None], labels: frozenset[str]
+    vs: list[Variant], rs: list[bc.ReplayResult], als: list[bc.AlignmentResult | None], spec: PetriNetSpec
 ) -> tuple[VariantConformance, ...]:
     out = []
     for v, r, a in zip(vs, rs, als, strict=True):
-        devs = replay_deviations(v.activities, r, labels) if a is None else alignment_deviations(a.moves)
+        devs = _deviations(spec, v, r, a)
         out.append(
             VariantConformance(
                 variant_id=v.variant_id,
@@ -234,7 +247,7 @@ def check_conformance(
     traces = [v.activities for v in vs]
     replays = bc.token_replay(net, traces) if vs else []
     aligned = bc.align(net, traces, budget_s=alignment_budget_s, total_budget_s=total_budget_s) if vs else []
-    variants = _variant_results(vs, replays, aligned, spec.labels)
+    variants = _variant_results(vs, replays, aligned, spec)
     hits = [v for v in variants if v.budget_hit]
     total = sum(v.count for v in vs)
     groups = case_groups(log, variants, cost_attribute)
