@@ -13,6 +13,7 @@ The notebook API, lazily imported so ``import baton`` stays light::
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 __version__ = "0.1.0"
@@ -29,6 +30,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # a submodule not imported yet (``from baton import schema``): let the import system load it,
+        # instead of importing analytics from here (which may be what is importing baton right now)
+        raise AttributeError(name)
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     analytics = importlib.import_module("analytics")

