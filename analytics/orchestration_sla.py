@@ -276,7 +276,7 @@ def _open_rows(waiting: pa.Table, as_of: datetime) -> pa.Table:
             "activation": waiting["activation"],
             "stop": pa.array([None] * n, ts_type),
             "escalated": waiting["escalated"],
-            "escalated_late": pa.array([False] * n),
+            "escalated_late": pa.array([False] * n, pa.bool_()),
             "as_of": pa.array([as_of] * n, ts_type),
         }
     )
@@ -291,8 +291,8 @@ def _interrupted_rows(cut: pa.Table) -> pa.Table:
             "occurrence": pa.array([None] * n, pa.int64()),
             "activation": cut["activation"],
             "stop": cut["stop"],
-            "escalated": pa.array([True] * n),
-            "escalated_late": pa.array([False] * n),
+            "escalated": pa.array([True] * n, pa.bool_()),
+            "escalated_late": pa.array([False] * n, pa.bool_()),
         }
     )
 

@@ -337,3 +337,12 @@ def test_sla_interrupting_timer_counts_cases_the_escalation_path_replaced(ws, tm
     assert frame.loc["i1", "elapsed_us"] == 5 * H and bool(frame.loc["i1", "interrupted"])
     (plain,) = check_sla(log, [TIMER]).results  # the same timer non-interrupting: nothing interrupted
     assert (plain.interrupted_cases, plain.cases) == (0, 1)
+
+
+def test_sla_without_open_waits_or_interruptions(ws, tmp_path):
+    """A log where every activation is followed by the task: no open rows, no interrupted rows, no error."""
+    log = _import(
+        ws, tmp_path, "closed", [("k1", "A", "2025-01-06T09:00", ""), ("k1", "B", "2025-01-06T15:00", "")]
+    )
+    (r,) = check_sla(log, [replace(TIMER, interrupting=True)]).results
+    assert (r.cases, r.breach_cases, r.open_cases, r.interrupted_cases) == (1, 1, 0, 0)
