@@ -17,6 +17,7 @@ page = st.navigation(
         st.Page("app_pages/cases.py", title="Cases", icon=":material/search:"),
         st.Page("app_pages/statistics.py", title="Statistics", icon=":material/bar_chart:"),
         st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
+        st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
         st.Page("app_pages/data.py", title="Data", icon=":material/database:"),
     ]
 )
