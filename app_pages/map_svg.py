@@ -13,7 +13,7 @@ _DASHED = "#94a3b8"
 Point = tuple[float, float]
 
 
-def _curve(a: Box, b: Box) -> tuple[Point, Point, Point, Point]:
+def curve(a: Box, b: Box) -> tuple[Point, Point, Point, Point]:
     """Bezier control points of an edge: down the page when ``b`` lies lower, else around the right side."""
     if a is b:  # self-loop on the right side of the box
         r = a.x + a.width / 2
@@ -28,7 +28,7 @@ def _curve(a: Box, b: Box) -> tuple[Point, Point, Point, Point]:
 
 
 def _edge(a: Box, b: Box, label: str, width: float, color: str, *, dashed: bool = False) -> list[str]:
-    p0, p1, p2, p3 = _curve(a, b)
+    p0, p1, p2, p3 = curve(a, b)
     angle = math.atan2(p3[1] - p2[1], p3[0] - p2[0])
     size = 6 + width
     tip = [
