@@ -82,6 +82,19 @@ def _model_info(ex: Explorer, key: str, model: TargetModel) -> None:
             )
 
 
+def _diagram(ex: Explorer, key: str) -> None:
+    """The target model as a diagram, with an SVG download."""
+    try:
+        svg = cs.model_diagram(ex.keys, ex.spec_json, key)
+    except BatonError as exc:
+        st.error(f"Cannot draw this model: {exc}")
+        return
+    st.image(svg, width="content")
+    st.download_button(
+        "Model diagram as SVG", svg, f"{ex.info.name}-model.svg", "image/svg+xml", key="cf_dl_diagram"
+    )
+
+
 def _settings() -> str:
     with st.expander("Settings"):
         cols = st.columns(3)
@@ -307,7 +320,7 @@ except BatonError as exc:
     st.error(f"Cannot check conformance against this model: {exc}")
     st.stop()
 _metrics(conf)
-tabs = st.tabs(["Deviations", "Overlay map", "Orchestration checks", "Variants"])
+tabs = st.tabs(["Deviations", "Overlay map", "Orchestration checks", "Variants", "Target model"])
 with tabs[0]:
     _deviations(ex, conf, model_key, settings)
 with tabs[1]:
@@ -318,5 +331,7 @@ with tabs[3]:
     st.download_button(
         "Variants as CSV", _csv(variants), f"{ex.info.name}-variants.csv", "text/csv", key="cf_dl_variants"
     )
+with tabs[4]:
+    _diagram(ex, model_key)
 with tabs[2]:  # drawn last, so an error in one check leaves the other tabs drawn
     _orchestration(ex, model_key, model)

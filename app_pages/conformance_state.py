@@ -110,6 +110,14 @@ def target_model(keys: Keys, filters_json: str, model_key: str) -> TargetModel:
     return _read(ref["path"], ref["sha256"])
 
 
+@st.cache_data(show_spinner="Drawing the model...", max_entries=32)
+def model_diagram(keys: Keys, filters_json: str, model_key: str) -> str:
+    """The model as SVG: a BPMN file's own diagram where it has one, else the layered layout (cached)."""
+    from app_pages.model_diagram import diagram_svg
+
+    return diagram_svg(target_model(keys, filters_json, model_key))
+
+
 @st.cache_data(show_spinner="Writing the model file...", max_entries=32)
 def exported_model(keys: Keys, filters_json: str, model_key: str, fmt: str) -> bytes:
     """The model as a BPMN 2.0 (``fmt="bpmn"``) or PNML file's bytes."""

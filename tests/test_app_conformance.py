@@ -203,3 +203,14 @@ def test_overlay_svg_export_colours_edges_by_status(workspace_file: Path, direct
     never = sum(p.status == "never_taken" for p in (*overlay.start_activities, *overlay.end_activities))
     assert strokes.count((cmap.COLORS["never_taken"], "5,4")) == len(overlay.never_taken) + never
     assert all(text in svg for text in cmap.LEGEND.values())
+
+
+def test_target_model_tab_draws_the_bpmn_diagram(page: AppTest) -> None:
+    """The Target model tab shows the model as an image and offers it as SVG with every task named."""
+    from app_pages.model_diagram import diagram_svg
+
+    _open_bpmn(page)
+    assert len(page.get("image")) == 1
+    assert "Model diagram as SVG" in {b.proto.label for b in page.get("download_button")}
+    svg = diagram_svg(read_model(BPMN))
+    assert all(word in svg for t in read_model(BPMN).tasks for word in t.name.split())  # names wrap
