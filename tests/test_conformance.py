@@ -289,3 +289,18 @@ def test_purchasing_equals_pm4py(shared_ws, shared_data):
     _assert_equals_pm4py(conf, br.to_pm4py(log), net)
     assert conf.deviating.cases + conf.conforming.cases == 608
     assert conf.cost_attribute is None and conf.deviating.mean_cost is None
+
+
+@pytest.mark.parametrize(
+    ("log_file", "model_file"),
+    [("receipt.xes.gz", "receipt.bpmn"), ("PurchasingExample.xes.gz", "PurchasingExample.bpmn")],
+)
+def test_real_bpmn_models_equal_pm4py_on_the_same_net(shared_ws, shared_data, log_file, model_file):
+    """A real log against its real BPMN model as Baton reads it: every number equals pm4py's on that net."""
+    from baton.models.load import read_model
+
+    log = _shared(shared_ws, shared_data, log_file)
+    model = read_model(shared_data / "models" / model_file)
+    conf = check_conformance(log, model)
+    assert conf.budget_hits.variants == 0
+    _assert_equals_pm4py(conf, br.to_pm4py(log), spec_to_pm4py(model.net))
