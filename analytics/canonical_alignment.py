@@ -37,6 +37,11 @@ class _Net:
             else:
                 post[src].append(index[dst])
         self.transitions = [(label, tuple(pre[t]), tuple(post[t])) for t, label in sorted(spec.transitions)]
+        self.consumers: list[list[int]] = [[] for _ in range(self.size)]  # place -> transitions, in id order
+        self.free = [k for k, (_, ins, _) in enumerate(self.transitions) if not ins]  # empty preset
+        for k, (_, ins, _) in enumerate(self.transitions):
+            for p in set(ins):
+                self.consumers[p].append(k)
         self.initial = self._marking(spec.initial_marking, index)
         self.final = self._marking(spec.final_marking, index)
 
@@ -104,7 +109,9 @@ def _successors(
     """Moves from one state in the fixed order: synchronous, model (by transition id), then the log move."""
     syncs: list[tuple[int, tuple[int, Marking], Move]] = []
     models: list[tuple[int, tuple[int, Marking], Move]] = []
-    for label, pre, post in net.transitions:
+    candidates = {k for p, n in enumerate(m) if n for k in net.consumers[p]}.union(net.free)
+    for k in sorted(candidates):  # only transitions with a marked input place can be enabled
+        label, pre, post = net.transitions[k]
         after = net.fire(m, pre, post)
         if after is None:
             continue
