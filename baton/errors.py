@@ -14,7 +14,8 @@
     │   ├── LogNotFoundError     (also KeyError)
     │   └── SchemaVersionError   written by a Baton with another workspace schema
     ├── FilterError              (also ValueError)  an invalid filter spec
-    └── ModelError               (also ValueError)  a target model that cannot be read or used
+    ├── ModelError               (also ValueError)  a target model that cannot be read or used
+    └── RoiInputError            (also ValueError)  a business-case input missing or out of range
 """
 
 from __future__ import annotations
@@ -73,3 +74,7 @@ class FilterError(BatonError, ValueError):
 
 class ModelError(BatonError, ValueError):
     """A target model (BPMN, PNML, YAML) cannot be read or does not fit the log it is compared with."""
+
+
+class RoiInputError(BatonError, ValueError):
+    """A business-case input is missing, of the wrong type or out of range (the message names the field)."""
