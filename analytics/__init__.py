@@ -39,6 +39,8 @@ from analytics.conformance_cases import (
 from analytics.dfg import DFG, DfgEdge, discover_dfg, get_end_activities, get_start_activities
 from analytics.discovery import discover_target_model, export_bpmn, export_pnml
 from analytics.durations import CaseDurations, get_case_durations
+from analytics.kpi_catalogue import CATALOGUE, KpiDefinition, KpiSettings
+from analytics.kpis import KpiSummary, KpiValue, PeriodKpis, get_case_kpis, get_kpis
 from analytics.map_measures import ActivityMeasure, EdgeMeasure, EdgeMeasures, get_edge_measures
 from analytics.model_overlay import ModelOverlay, OverlayEdge, OverlayEndpoint, get_model_overlay
 from analytics.orchestration import (
@@ -65,6 +67,9 @@ from analytics.resources import (
     get_resource_statistics,
 )
 from analytics.rework import ActivityRework, Rework, get_rework
+from analytics.roi import RoiEstimate, estimate_roi
+from analytics.roi_inputs import RoiInputs, load_roi_inputs, save_roi_inputs
+from analytics.stats import Comparison, DiffInDiff, MixShift, case_mix_shift, compare_samples, diff_in_diff
 from analytics.throughput import PeriodThroughput, Throughput, get_throughput
 from analytics.variants import Variant, Variants, get_variants
 from analytics.working_calendar import WorkingCalendar
@@ -80,16 +85,19 @@ __all__ = [
     "AttributeValues",
     "Bottlenecks",
     "BudgetHits",
+    "CATALOGUE",
     "CaseDurations",
     "CaseGroups",
     "CaseList",
     "CaseSummary",
     "CaseTimeline",
+    "Comparison",
     "Conformance",
     "ConformanceOverTime",
     "DFG",
     "Deviation",
     "DfgEdge",
+    "DiffInDiff",
     "DurationStats",
     "EdgeMeasure",
     "EdgeMeasures",
@@ -102,13 +110,19 @@ __all__ = [
     "Handover",
     "Handovers",
     "HumanSystemTimes",
+    "KpiDefinition",
+    "KpiSettings",
+    "KpiSummary",
+    "KpiValue",
     "MapEdge",
+    "MixShift",
     "ModelOverlay",
     "OverlayEdge",
     "OverlayEndpoint",
     "OwnerTimes",
     "PerformanceDFG",
     "PeriodConformance",
+    "PeriodKpis",
     "PeriodThroughput",
     "ProcessMapPayload",
     "ResourceStatistics",
@@ -117,6 +131,8 @@ __all__ = [
     "RetryResult",
     "Rework",
     "ReworkHotSpot",
+    "RoiEstimate",
+    "RoiInputs",
     "SlaReport",
     "SlaResult",
     "Throughput",
@@ -126,14 +142,18 @@ __all__ = [
     "VariantConformance",
     "Variants",
     "WorkingCalendar",
+    "case_mix_shift",
     "check_conformance",
     "check_four_eyes",
     "check_retries",
     "check_sla",
+    "compare_samples",
     "conformance_over_time",
+    "diff_in_diff",
     "discover_dfg",
     "discover_performance_dfg",
     "discover_target_model",
+    "estimate_roi",
     "export_bpmn",
     "export_pnml",
     "find_cases",
@@ -142,12 +162,14 @@ __all__ = [
     "get_attribute_values",
     "get_bottlenecks",
     "get_case_durations",
+    "get_case_kpis",
     "get_case_timeline",
     "get_cases_behind",
     "get_edge_measures",
     "get_end_activities",
     "get_handovers",
     "get_human_system_times",
+    "get_kpis",
     "get_model_overlay",
     "get_process_map_payload",
     "get_resource_statistics",
@@ -155,4 +177,6 @@ __all__ = [
     "get_start_activities",
     "get_throughput",
     "get_variants",
+    "load_roi_inputs",
+    "save_roi_inputs",
 ]
