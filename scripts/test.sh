@@ -13,6 +13,6 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
     || echo "warning: could not install chromium; browser tests will skip" >&2
 fi
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
-echo "== mypy"; .venv/bin/mypy baton analytics connectors app_pages app.py
+echo "== mypy"; .venv/bin/mypy baton analytics connectors app_pages reports app.py
 echo "== import contracts"; .venv/bin/lint-imports
 echo "== pytest"; .venv/bin/python -m pytest -n 2 --dist loadfile "$@"

@@ -1,0 +1,1 @@
+"""Business reports (HTML, PDF, Excel) rendered from one `ReportContent`; no SQL, no Streamlit."""
