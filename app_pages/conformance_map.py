@@ -129,7 +129,7 @@ def to_svg(view: OverlayView, layout: MapLayout, *, title: str = "") -> str:
     top = max((e.frequency for e in view.edges), default=0)
     edges: list[str] = []
     for e in view.edges:
-        edges += map_svg._edge(  # the export's own curves and arrows, coloured by status
+        edges += map_svg.svg_edge(  # the export's own curves and arrows, coloured by status
             boxes[e.source],
             boxes[e.target],
             _label(e),
@@ -139,7 +139,7 @@ def to_svg(view: OverlayView, layout: MapLayout, *, title: str = "") -> str:
         )
     for a, b, p in _endpoints(view):
         label = f"{p.cases:,}" if p.cases else ""
-        edges += map_svg._edge(boxes[a], boxes[b], label, 1.0, _endpoint_color(p), dashed=True)
+        edges += map_svg.svg_edge(boxes[a], boxes[b], label, 1.0, _endpoint_color(p), dashed=True)
     at = next(i for i, line in enumerate(base) if line.startswith("<title>")) + 1
     inner = base[1:at] + edges + base[at:]  # edges under the boxes; the XML declaration goes outside
     size = re.search(r'width="([\d.]+)" height="([\d.]+)"', inner[0])

@@ -27,7 +27,8 @@ def curve(a: Box, b: Box) -> tuple[Point, Point, Point, Point]:
     return p0, (p0[0] + k, p0[1]), (p3[0] + k, p3[1]), p3
 
 
-def _edge(a: Box, b: Box, label: str, width: float, color: str, *, dashed: bool = False) -> list[str]:
+def svg_edge(a: Box, b: Box, label: str, width: float, color: str, *, dashed: bool = False) -> list[str]:
+    """One curved, labelled edge with its arrowhead, as SVG elements."""
     p0, p1, p2, p3 = curve(a, b)
     angle = math.atan2(p3[1] - p2[1], p3[0] - p2[0])
     size = 6 + width
@@ -50,7 +51,8 @@ def _edge(a: Box, b: Box, label: str, width: float, color: str, *, dashed: bool 
     ]
 
 
-def _node(box: Box, name: str, count: int, fill: str, font: str) -> list[str]:
+def svg_node(box: Box, name: str, count: int, fill: str, font: str) -> list[str]:
+    """One activity box with its name and count, as SVG elements."""
     left, top = box.x - box.width / 2, box.y - box.height / 2
     return [
         f'<rect x="{left:.1f}" y="{top:.1f}" width="{box.width:.1f}" height="{box.height:.1f}" rx="6" '
@@ -62,7 +64,8 @@ def _node(box: Box, name: str, count: int, fill: str, font: str) -> list[str]:
     ]
 
 
-def _marker(box: Box, color: str, *, double: bool) -> list[str]:
+def svg_marker(box: Box, color: str, *, double: bool) -> list[str]:
+    """The start (single) or end (double) circle."""
     r = box.width / 2
     out = [f'<circle cx="{box.x:.1f}" cy="{box.y:.1f}" r="{r:.1f}" fill="{color}"/>']
     if double:
@@ -87,15 +90,15 @@ def to_svg(view: MapView, layout: MapLayout, *, measure: Measure = "frequency", 
     boxes = layout.boxes
     body: list[str] = [f"<title>{escape(title or 'Process map')}</title>"]
     for e, st in zip(view.edges, edge_styles(view, measure), strict=True):
-        body += _edge(boxes[e.source], boxes[e.target], st.label, st.penwidth, st.color)
+        body += svg_edge(boxes[e.source], boxes[e.target], st.label, st.penwidth, st.color)
     for name, n in view.starts.items():
-        body += _edge(boxes[START], boxes[name], f"{n:,}", 1.0, _DASHED, dashed=True)
+        body += svg_edge(boxes[START], boxes[name], f"{n:,}", 1.0, _DASHED, dashed=True)
     for name, n in view.ends.items():
-        body += _edge(boxes[name], boxes[END], f"{n:,}", 1.0, _DASHED, dashed=True)
+        body += svg_edge(boxes[name], boxes[END], f"{n:,}", 1.0, _DASHED, dashed=True)
     for name, m in view.activities.items():
         fill, font = node_fill(view, name, measure)
-        body += _node(boxes[name], name, node_count(m, measure), fill, font)
-    body += _marker(boxes[START], START_COLOR, double=False) + _marker(boxes[END], END_COLOR, double=True)
+        body += svg_node(boxes[name], name, node_count(m, measure), fill, font)
+    body += svg_marker(boxes[START], START_COLOR, double=False) + svg_marker(boxes[END], END_COLOR, double=True)
     w, h = layout.width + 60, layout.height  # room on the right for edges routed around the side
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
