@@ -98,7 +98,9 @@ def to_svg(view: MapView, layout: MapLayout, *, measure: Measure = "frequency", 
     for name, m in view.activities.items():
         fill, font = node_fill(view, name, measure)
         body += svg_node(boxes[name], name, node_count(m, measure), fill, font)
-    body += svg_marker(boxes[START], START_COLOR, double=False) + svg_marker(boxes[END], END_COLOR, double=True)
+    body += svg_marker(boxes[START], START_COLOR, double=False) + svg_marker(
+        boxes[END], END_COLOR, double=True
+    )
     w, h = layout.width + 60, layout.height  # room on the right for edges routed around the side
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
