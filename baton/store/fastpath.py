@@ -170,14 +170,30 @@ def _has_duplicates(
 
 
 def _stable_argsort_codes(codes: np.ndarray) -> np.ndarray:
-    """Stable argsort of non-negative int32 codes as one or two 16-bit radix passes (numpy sorts
-    16-bit keys with a radix sort), about twice as fast as a comparison sort on 10M codes."""
-    low = (codes & 0xFFFF).astype(np.uint16)
-    order = np.argsort(low, kind="stable")
-    if len(codes) and int(codes.max()) > 0xFFFF:
-        high = (codes >> 16).astype(np.uint16)
-        order = order[np.argsort(high[order], kind="stable")]
-    return order
+    """Stable argsort of non-negative int32 codes by 16-bit radix passes (numpy radix-sorts 16-bit keys).
+
+    Codes above 65,535 take two passes, most significant first: one over the high halves, then the low
+    halves within each high bucket, the buckets split over two threads (numpy releases the GIL while
+    sorting). About 2x faster than two least-significant-first passes on 10M codes and 2 cores.
+    """
+    if not len(codes) or int(codes.max()) <= 0xFFFF:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    high = (codes >> 16).astype(np.uint16)
+    order = np.argsort(high, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(high))]
+    low = (codes & 0xFFFF).astype(np.uint16)[order]
+    out = np.empty_like(order)
+
+    def sort_buckets(buckets: range) -> None:
+        for k in buckets:
+            a, b = bounds[k], bounds[k + 1]
+            if b > a:
+                out[a:b] = order[a:b][np.argsort(low[a:b], kind="stable")]
+
+    middle = int(np.searchsorted(bounds, len(codes) // 2))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(sort_buckets, (range(0, middle), range(middle, len(bounds) - 1))))
+    return out
 
 
 def _case_time_order(case_index: np.ndarray, ts_us: np.ndarray) -> np.ndarray:
