@@ -3,6 +3,8 @@
 from analytics._query import DurationStats
 from analytics.activities import ActivityStatistics, ActivityStats, get_activity_statistics
 from analytics.attributes import AttributeValue, AttributeValues, get_attribute_values
+from analytics.before_after import BeforeAfter, KpiComparison, compare_before_after
+from analytics.before_after_setup import CutoverSetup, SegmentsSetup, TwoLogsSetup
 from analytics.bottlenecks import (
     ActivityBottleneck,
     Bottlenecks,
@@ -83,6 +85,7 @@ __all__ = [
     "ActivityStats",
     "AttributeValue",
     "AttributeValues",
+    "BeforeAfter",
     "Bottlenecks",
     "BudgetHits",
     "CATALOGUE",
@@ -94,6 +97,7 @@ __all__ = [
     "Comparison",
     "Conformance",
     "ConformanceOverTime",
+    "CutoverSetup",
     "DFG",
     "Deviation",
     "DfgEdge",
@@ -110,6 +114,7 @@ __all__ = [
     "Handover",
     "Handovers",
     "HumanSystemTimes",
+    "KpiComparison",
     "KpiDefinition",
     "KpiSettings",
     "KpiSummary",
@@ -133,11 +138,13 @@ __all__ = [
     "ReworkHotSpot",
     "RoiEstimate",
     "RoiInputs",
+    "SegmentsSetup",
     "SlaReport",
     "SlaResult",
     "Throughput",
     "TimelineEvent",
     "Transition",
+    "TwoLogsSetup",
     "Variant",
     "VariantConformance",
     "Variants",
@@ -147,6 +154,7 @@ __all__ = [
     "check_four_eyes",
     "check_retries",
     "check_sla",
+    "compare_before_after",
     "compare_samples",
     "conformance_over_time",
     "diff_in_diff",
