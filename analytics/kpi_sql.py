@@ -42,7 +42,7 @@ PER_CASE_SQL = f"""
            bool_or(list_contains($errors, {s.ACTIVITY_CODE})) AS has_error,
            count(*) FILTER (WHERE {s.RESOURCE} <> next_resource) AS handoffs,
            count(*) FILTER (WHERE {_SYSTEM}) AS system_events,
-           sum(step_cost) AS cost
+           sum(CAST(step_cost AS DECIMAL(38, 12))) AS cost  -- exact: a float sum's order varies by thread
     FROM steps GROUP BY {s.CASE_INDEX}
 ), rows AS (
     SELECT c.{s.CASE_INDEX}, c.{s.CASE_ID}, c.first_timestamp AS start, c.end_time AS "end",
