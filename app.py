@@ -18,6 +18,7 @@ page = st.navigation(
         st.Page("app_pages/statistics.py", title="Statistics", icon=":material/bar_chart:"),
         st.Page("app_pages/bottlenecks.py", title="Bottlenecks", icon=":material/hourglass_bottom:"),
         st.Page("app_pages/conformance.py", title="Conformance", icon=":material/rule:"),
+        st.Page("app_pages/before_after.py", title="Before/After & ROI", icon=":material/compare_arrows:"),
         st.Page("app_pages/data.py", title="Data", icon=":material/database:"),
     ]
 )
