@@ -14,19 +14,25 @@ from typing import Any
 #: Why a target can be missed on the benchmark machine, shown next to a missed target (hand-written,
 #: from the stage profile in ``bench/profile_import.py``).
 WHY = {
-    "import_parquet": "one run's stages are in the profile below: the connector's read (pyarrow, low-cardinality "
-    "text read dictionary-encoded; ~0.7 s), integer codes and the sort (dictionary-encoding 10M case ids on two "
-    "threads, two 16-bit radix passes; ~2 s), DuckDB writing the log's events table (~3.0 s: DuckDB's append "
-    "costs ~0.25 s per stored column per 10M rows whatever the compression; the table stores eight columns, "
-    "everything else is virtual), cases and variants (~0.9 s) and attribute tables (~0.5 s). Reaching 5 s "
-    "would need the case-id encoding and the sort moved into DuckDB's parallel operators, and per-log case "
-    "tables without the columns a fast-path log duplicates (`span_us`, `first_timestamp`)",
-    "import_csv": "on top of the Parquet path, DuckDB reads the 700 MB CSV in the connector (~3 s); the "
+    "import_parquet": "the stage profile below shows where a run goes: the connector's read (pyarrow, "
+    "low-cardinality text dictionary-encoded; 0.5-1.2 s), integer codes and the sort (1.9-2.3 s: "
+    "dictionary-encoding 10M case ids to first-appearance codes, ~1 s of it, and the case-order radix sort, "
+    "~0.5 s, most significant half first with the buckets on two threads), DuckDB writing the log's events "
+    "table with the cases and variants (2.4-3.0 s: its append costs ~0.15 s per stored column per 10M rows "
+    "on two threads; the table stores eight columns, everything else is virtual), attribute tables (~0.4 s) "
+    "and the quality report (~0.2 s). Tried without gain: DuckDB's parallel GROUP BY/ORDER BY for the codes "
+    "and the order (1.5 s), larger or two-level dictionary merges, other allocators, disabling compression, "
+    "resource stored as a per-log ENUM (0.07 s faster to write, 4x slower to group by). Reaching 5 s needs "
+    "a different split of work between numpy and DuckDB than any tried so far",
+    "import_csv": "this shared machine's speed varied by up to 50% between runs within one hour (session 3: "
+    "10M CSV import medians 8.8, 9.9 and 10.7 s, Parquet 5.9, 8.8 and 7.6 s for the same code; the table "
+    "shows the last run). On top of the Parquet path, DuckDB reads the 700 MB CSV in the connector (~3 s); the "
     "timestamps (ISO text with offsets) are parsed by Arrow's cast in ~0.3 s",
     "payload": "the exact per-edge median needs every waiting time: one full scan and a per-group quantile",
     "payload_filtered": "the case filter is a semi-join of the events on the kept cases before the same "
     "group-bys",
-    "speedup": "Baton's import (above) dominates its side (the payload is under half a second); a one-off "
+    "speedup": "the import's run-to-run variation on this shared machine decides this one (the same code gave "
+    "12.7x, 8.4x and 9.1x in three runs within an hour of session 3, pm4py 72-84 s); Baton's import (above) dominates its side (the payload is under half a second); a one-off "
     "import then makes every later payload on the log sub-second, while pm4py pays its full time again for "
     "every analysis (the ratio for a second analysis of the same log is pm4py's time over the payload's)",
     "memory": "the Parquet workload stays under 1.5 GB: staging runs before the write transaction (DuckDB pins "
