@@ -28,7 +28,8 @@ from typing import Any
 
 import yaml
 
-from baton.errors import MalformedSourceError, RoiInputError, SourceNotFoundError
+from baton.errors import RoiInputError
+from baton.yaml_files import read_yaml
 
 SCENARIOS = ("conservative", "expected", "optimistic")
 MAX_HORIZON_YEARS = 30
@@ -278,12 +279,7 @@ def load_roi_inputs(path: str | Path, *, measured_volume: float | None = None) -
         RoiInputError: an input is missing or invalid; the message names the file and the field.
     """
     source = Path(path)
-    if not source.is_file():
-        raise SourceNotFoundError(f"{source}: no such file; check the path of the ROI inputs")
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MalformedSourceError(f"{source.name}: not valid YAML ({exc}); fix the syntax") from exc
+    data = read_yaml(source, what="the ROI inputs")
     try:
         return roi_inputs_from_dict(data, measured_volume=measured_volume)
     except RoiInputError as exc:

@@ -35,9 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from baton.errors import MalformedSourceError, ModelError, SourceNotFoundError
+from baton.errors import ModelError
 from baton.models.durations import parse_duration
 from baton.models.footprint import explore
 from baton.models.types import (
@@ -49,6 +47,7 @@ from baton.models.types import (
     SlaTimer,
     TargetModel,
 )
+from baton.yaml_files import read_yaml
 
 KEYS = {"process", "steps", "start", "transitions", "end", "four_eyes", "retries"}
 STEP_KEYS = {"name", "owner", "lane", "sla"}
@@ -65,12 +64,7 @@ def read_yaml_spec(path: str | Path, *, name: str | None = None) -> TargetModel:
         ModelError: the spec breaks a rule; the message names the YAML path, e.g. ``transitions[3][1]``.
     """
     source = Path(path)
-    if not source.is_file():
-        raise SourceNotFoundError(f"{source}: no such file; check the path")
-    try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise MalformedSourceError(f"{source.name}: not valid YAML ({exc}); fix the syntax") from exc
+    data = read_yaml(source, what="the YAML spec")
     return model_from_spec(data, source=str(source), name=name)
 
 
