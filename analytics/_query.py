@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from baton.log import EventLog
 
 _NAMES = f"SELECT {s.ACTIVITY_CODE}, {s.ACTIVITY} FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
+_ATTRIBUTE_TYPES = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "REAL", "DOUBLE", "DECIMAL")
 _HAS_START = f"SELECT bool_or({s.START_TIMESTAMP} IS NOT NULL) FROM e"  # noqa: S608
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -41,6 +44,14 @@ class LogQuery:
         return self.cursor.sql(
             self._prefix + body, params={**self._params, **(params or {})}
         ).to_arrow_table()
+
+    def attribute_types(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The log's further attributes and their DuckDB types: (event attributes, case attributes)."""
+        rows = self.cursor.execute(_ATTRIBUTE_TYPES, {"log_id": self.log_id}).fetchall()
+        if not rows:
+            return {}, {}
+        event_attrs, case_attrs = (json.loads(v) for v in rows[0])
+        return event_attrs, case_attrs
 
     def names(self) -> dict[int, str]:
         """Activity code -> name for this log (a small table, joined last in Python)."""
@@ -145,3 +156,8 @@ def name_counts(rows: list[tuple[Any, ...]], names: dict[int, str]) -> dict[str,
     """``{name: count}`` from ``(code, count)`` rows, most frequent first, then by name."""
     pairs = sorted(((names[code], int(n)) for code, n in rows), key=lambda p: (-p[1], p[0]))
     return dict(pairs)
+
+
+def is_numeric_type(sql_type: object) -> bool:
+    """Whether a DuckDB type name holds numbers (integers of any width, signed or not, floats, decimals)."""
+    return str(sql_type).upper().removeprefix("U").startswith(_NUMERIC)

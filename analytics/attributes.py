@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from analytics._query import LogQuery
+from analytics._query import LogQuery, is_numeric_type
 from baton import schema as s
 from baton.errors import FilterError
 
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
 
     from baton.log import EventLog
 
-_CATALOG = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 #: Per value (non-null): the cases having it, the events carrying it, most frequent first, then by value.
 _VALUES = """
 SELECT {col}, count(DISTINCT {case}), count(*) FROM {source}
@@ -27,10 +25,6 @@ SELECT (SELECT count(*) FROM c), count(DISTINCT {col}), min({col}), max({col}),
        count(DISTINCT {case}) FILTER (WHERE {col} IS NOT NULL)
 FROM {source}
 """
-_NUMERIC_TYPES = frozenset(
-    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
-    | {"UHUGEINT", "FLOAT", "REAL", "DOUBLE"}
-)
 _CANONICAL = {s.ACTIVITY: "VARCHAR", s.RESOURCE: "VARCHAR", s.LIFECYCLE: "VARCHAR"}
 
 
@@ -65,7 +59,7 @@ class AttributeValues:
     @property
     def numeric(self) -> bool:
         """Whether the attribute holds numbers (integers, floats or decimals)."""
-        return self.sql_type in _NUMERIC_TYPES or self.sql_type.startswith("DECIMAL")
+        return is_numeric_type(self.sql_type)
 
     @property
     def temporal(self) -> bool:
@@ -85,17 +79,9 @@ class AttributeValues:
         return pd.DataFrame(rows, columns=columns)
 
 
-def _catalog(q: LogQuery) -> tuple[dict[str, str], dict[str, str]]:
-    rows = q.cursor.execute(_CATALOG, {"log_id": q.log_id}).fetchall()
-    if not rows:
-        return {}, {}
-    event_attrs, case_attrs = (json.loads(v) for v in rows[0])
-    return event_attrs, case_attrs
-
-
 def _resolve(q: LogQuery, log: EventLog, name: str) -> tuple[Literal["case", "event"], str, str, str]:
     """(level, SQL type, FROM clause over ``c`` / ``e``, value column) of attribute ``name``."""
-    event_attrs, case_attrs = _catalog(q)
+    event_attrs, case_attrs = q.attribute_types()
     if name in _CANONICAL:
         if name == s.ACTIVITY:
             source = (

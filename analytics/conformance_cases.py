@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from analytics._query import LogQuery
+from analytics._query import LogQuery, is_numeric_type
 from baton import schema as s
 
 if TYPE_CHECKING:
@@ -21,9 +20,6 @@ if TYPE_CHECKING:
     from baton.pm4py_bridge.conformance import MoveKind, ReplayResult
 
 DeviationKind = Literal["skipped", "inserted", "wrong_order", "replay_problem"]
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
-_NUMERIC = (*_INTEGERS, *("U" + t for t in _INTEGERS), "FLOAT", "REAL", "DOUBLE", "DECIMAL")
-_CATALOG = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 _GROUPS_SQL = """
 SELECT NOT v.fits AS deviating, count(*), avg(c.duration_us), median(c.duration_us), avg(k.cost)
 FROM c JOIN {fit} v ON v.variant_id = c.{variant_id}
@@ -223,15 +219,14 @@ def _costs_sql(q: LogQuery, name: str) -> str | None:
 
     None when the log has no numeric attribute ``name``.
     """
-    rows = q.cursor.execute(_CATALOG, {"log_id": q.log_id}).fetchall()
-    event_attrs, case_attrs = (json.loads(v) for v in rows[0]) if rows else ({}, {})
+    event_attrs, case_attrs = q.attribute_types()
     col = s.quote_identifier(name)
-    if str(event_attrs.get(name, "")).upper().startswith(_NUMERIC):
+    if is_numeric_type(event_attrs.get(name, "")):
         attrs = s.attribute_table("event", q.log_id)
         return _EVENT_COSTS_SQL.format(
             case_index=s.CASE_INDEX, col=col, event_order=s.EVENT_ORDER, attrs=attrs
         )
-    if str(case_attrs.get(name, "")).upper().startswith(_NUMERIC):
+    if is_numeric_type(case_attrs.get(name, "")):
         attrs = s.attribute_table("case", q.log_id)
         return _CASE_COSTS_SQL.format(case_index=s.CASE_INDEX, col=col, attrs=attrs)
     return None

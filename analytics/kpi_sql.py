@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from analytics._query import is_numeric_type
 from analytics.orchestration_sla import check_sla
 from baton import schema as s
 
@@ -163,12 +163,9 @@ FROM k, w
 )
 
 
-_CATALOG = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 _TIMED_RESOURCES = f"""
 SELECT DISTINCT {s.RESOURCE} FROM e WHERE {s.RESOURCE} IS NOT NULL AND {s.SERVICE_US} IS NOT NULL ORDER BY 1
 """  # noqa: S608
-_INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
-_NUMERIC = (*_INTEGERS, *("U" + t for t in _INTEGERS), "FLOAT", "REAL", "DOUBLE", "DECIMAL")
 
 
 @dataclass(slots=True)
@@ -251,8 +248,7 @@ def _cost(q: LogQuery, log: EventLog, cfg: KpiSettings, plan: QueryPlan) -> None
     if cfg.cost_attribute is None:
         plan.unavailable["cost_per_case"] = "no cost attribute and no hourly rates set"
         return
-    rows = q.cursor.execute(_CATALOG, {"log_id": q.log_id}).fetchall()
-    event_attrs, case_attrs = (json.loads(v) for v in rows[0]) if rows else ({}, {})
+    event_attrs, case_attrs = q.attribute_types()
     name, col = cfg.cost_attribute, s.quote_identifier(cfg.cost_attribute)
     level: s.AttrKind = "event" if name in event_attrs else "case"
     sql_type = event_attrs.get(name) if level == "event" else case_attrs.get(name)
@@ -261,7 +257,7 @@ def _cost(q: LogQuery, log: EventLog, cfg: KpiSettings, plan: QueryPlan) -> None
             f"log {log.name!r} has no attribute {name!r} (set KpiSettings.cost_attribute or hourly_rates)"
         )
         return
-    if not str(sql_type).upper().startswith(_NUMERIC):
+    if not is_numeric_type(sql_type):
         raise ValueError(
             f"KpiSettings.cost_attribute: {level} attribute {name!r} of log {log.name!r} holds {sql_type}, "
             "not numbers; name a numeric attribute or give hourly_rates and resource_roles"
