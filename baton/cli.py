@@ -8,7 +8,7 @@ import subprocess
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,9 +19,6 @@ from rich.table import Table
 from baton import cli_conformance as cc
 from baton import cli_report as cr
 from baton.errors import BatonError
-
-if TYPE_CHECKING:
-    pass
 
 DEFAULT_WORKSPACE = Path(os.environ.get("BATON_WORKSPACE", "workspace/baton.duckdb"))
 DEMO_WORKSPACE = Path("workspace/demo.duckdb")

@@ -66,7 +66,6 @@ def test_tree_on_variants_equals_pm4py_on_events(logs, name: str, noise: float) 
 @pytest.mark.parametrize("name", FILES)
 def test_target_model_footprint_equals_pm4py(logs, name: str, noise: float) -> None:
     """The model's allowed edges, starts and ends are pm4py's footprint of the discovered tree."""
-    pytest.importorskip("baton.models.footprint", reason="baton/models/footprint.py not written yet")
     log, frame = logs[name]
     pm4py = br._pm4py()
     model = discover_target_model(log, noise_threshold=noise)
@@ -78,7 +77,6 @@ def test_target_model_footprint_equals_pm4py(logs, name: str, noise: float) -> N
 
 def test_target_model_of_running_example(logs) -> None:
     """The running example's model: 8 tasks of unknown owner, its textbook starts, ends and edges."""
-    pytest.importorskip("baton.models.footprint", reason="baton/models/footprint.py not written yet")
     model = discover_target_model(logs["running-example.xes"][0], noise_threshold=0.0)
     assert model.format == "discovered"
     assert len(model.tasks) == 8 and {t.owner for t in model.tasks} == {"unknown"}

@@ -106,7 +106,6 @@ def test_to_frame_rows(tiny) -> None:
 
 def test_empty_model_footprint_comes_from_its_net(tiny) -> None:
     """A model with a net but no edges gets them from the net: A -> B -> C as places and transitions."""
-    pytest.importorskip("baton.models.footprint", reason="baton/models/footprint.py not written yet")
     net = PetriNetSpec(
         places=("i", "p1", "p2", "o"),
         transitions=(("ta", "A"), ("tb", "B"), ("tc", "C")),

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import pypdf
 import pytest
 from typer.testing import CliRunner
 
@@ -22,9 +24,6 @@ from baton.cli import app
 from reports.build import ReportRequest, build_report, side_logs
 from reports.charts import format_money
 from reports.content import ReportContent
-
-pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF report")
-openpyxl = pytest.importorskip("openpyxl")
 
 ROOT = Path(__file__).resolve().parents[1]
 ROI_YAML = ROOT / "sample_logs" / "roi_inputs.yaml"

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
+import pypdf
 import pytest
 
 from analytics import ActivityMeasure, EdgeMeasure, EdgeMeasures
@@ -25,9 +27,6 @@ from reports.charts import chart_specs, format_money, format_months, scenario_ta
 from reports.content import KpiRow, ReportContent, SourceInfo
 from reports.excel import input_values
 from reports.render import write_report
-
-pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF report")
-openpyxl = pytest.importorskip("openpyxl")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
