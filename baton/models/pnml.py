@@ -7,9 +7,9 @@ from pathlib import Path
 from lxml import etree
 
 from baton.errors import ModelError
-from baton.models.bpmn import clean, local, parse_xml
 from baton.models.footprint import explore
 from baton.models.types import ModelNote, ModelTask, PetriNetSpec, TargetModel
+from baton.models.xml_read import clean, local, parse_xml
 
 INVISIBLE = "$invisible$"  # ProM's / pm4py's toolspecific marker of a silent transition
 
