@@ -32,6 +32,7 @@ from analytics.before_after_setup import (
     resolve_sides,
 )
 from analytics.kpi_catalogue import CATALOGUE, KpiSettings
+from analytics.kpi_settings_check import check_settings_for_logs, setup_logs
 from analytics.stats import Comparison, DiffInDiff, MixShift, case_mix_shift, compare_samples, diff_in_diff
 from analytics.verdicts import did_verdict, verdict
 
@@ -152,6 +153,7 @@ def compare_before_after(
     Returns:
         A frozen `BeforeAfter`; KPIs unavailable on a side are listed with the reason, not dropped.
     """
+    check_settings_for_logs(settings, setup_logs(setup))
     before, after = resolve_sides(setup, settings)
     control = (
         resolve_sides(setup.control, settings, ("control before", "control after")) if setup.control else None
