@@ -7,7 +7,9 @@
     │   ├── SourceNotFoundError      (also FileNotFoundError)
     │   ├── UnsupportedFormatError   (also ValueError)
     │   ├── MalformedSourceError     (also ValueError)  empty, binary, truncated, bad XML
-    │   └── UnsafeSourceError        (also ValueError)  DTD / entity declarations (XXE)
+    │   ├── UnsafeSourceError        (also ValueError)  DTD / entity declarations (XXE)
+    │   ├── FatalSourceError         a source system refuses: bad credentials, missing table (nothing written)
+    │   └── RetriableSourceError     a source system failed transiently (timeouts, 5xx) after the retries
     ├── MappingError             (also ValueError)  wrong or missing column mapping
     ├── TimestampError           (also ValueError)  timestamps that cannot be parsed
     ├── WorkspaceError           the DuckDB workspace cannot be opened or is inconsistent
@@ -43,6 +45,14 @@ class MalformedSourceError(SourceError, ValueError):
 
 class UnsafeSourceError(SourceError, ValueError):
     """The file contains constructs Baton refuses for safety (DTDs, entities)."""
+
+
+class FatalSourceError(SourceError):
+    """A source system cannot be pulled as configured (credentials, host, table); retrying will not help."""
+
+
+class RetriableSourceError(SourceError):
+    """A source system failed transiently (timeout, connection reset, HTTP 5xx/429) and retries ran out."""
 
 
 class MappingError(BatonError, ValueError):

@@ -1,0 +1,1 @@
+"""Source-system connectors (databases, orchestration engines, ticketing tools) and their one contract."""
