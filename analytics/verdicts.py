@@ -12,6 +12,7 @@ import math
 
 from analytics.bottlenecks import format_duration
 from analytics.stats import Comparison, DiffInDiff
+from analytics.stats_significance import format_p
 
 DURATION_UNITS: dict[str, float] = {
     "us": 1.0,
@@ -105,15 +106,6 @@ def _did_amount(value: float, did: DiffInDiff) -> str:
     return (
         f"{value * 100:+.1f} points".lstrip("+") if did.statistic == "share" else f"{value:+.2f}".lstrip("+")
     )
-
-
-def format_p(p: float) -> str:
-    """A p-value as readers expect it: ``p < 0.001``, ``p = 0.003``, ``p = 0.41``."""
-    if not math.isfinite(p):
-        return "p not available"
-    if p < 0.001:
-        return "p < 0.001"
-    return f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
 def format_value(value: float, unit: str = "") -> str:
