@@ -1,7 +1,9 @@
-"""What every report format shows: figures formatted for people, the shared tables and the Vega-Lite chart specs.
+"""The Vega-Lite chart specs every report format draws (KPI changes, scenarios, cash flow, tornado).
 
-HTML, PDF and Excel all take their numbers from here, so one figure reads the same in every format
-(``format_money(roi.expected.npv)`` is the NPV wherever it is printed).
+HTML, PDF and Excel all take their numbers from here and from `reports.formatting` / `reports.tables`, so
+one figure reads the same in every format (``format_money(roi.expected.npv)`` is the NPV wherever it is
+printed). The formatting functions and tables are re-exported here for the callers that import them from
+this module.
 """
 
 from __future__ import annotations
@@ -10,14 +12,57 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from analytics.bottlenecks import format_duration
-from analytics.roi import RoiEstimate, TraceRow
-from analytics.stats import Comparison
-from analytics.verdicts import format_p, format_value
-from reports.content import KpiRow, ReportContent
+from analytics.roi import RoiEstimate
+from reports.content import ReportContent
+from reports.formatting import (
+    format_change,
+    format_interval,
+    format_kpi_value,
+    format_money,
+    format_months,
+    format_number,
+    format_share,
+)
+from reports.tables import (
+    Table,
+    cash_flow_table,
+    kpi_table,
+    outcome,
+    provenance_table,
+    scenario_table,
+    tornado_table,
+    trace_table,
+    trace_value,
+)
 
-Table = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
-"""A table as (header cells, body rows), every cell already formatted."""
+__all__ = [
+    "OUTCOME_COLORS",
+    "SCENARIO_COLORS",
+    "WIDTH",
+    "ChartSpec",
+    "Table",
+    "cash_flow_chart",
+    "cash_flow_table",
+    "chart_specs",
+    "format_change",
+    "format_interval",
+    "format_kpi_value",
+    "format_money",
+    "format_months",
+    "format_number",
+    "format_share",
+    "kpi_chart",
+    "kpi_table",
+    "outcome",
+    "provenance_table",
+    "scenario_chart",
+    "scenario_table",
+    "tornado_chart",
+    "tornado_table",
+    "trace_table",
+    "trace_value",
+]
+
 WIDTH = 460
 OUTCOME_COLORS = {"improved": "#15803d", "worsened": "#b91c1c", "no detectable change": "#64748b"}
 SCENARIO_COLORS = {"conservative": "#b45309", "expected": "#1d4ed8", "optimistic": "#15803d"}
@@ -30,172 +75,6 @@ class ChartSpec:
     key: str
     title: str
     spec: dict[str, Any]
-
-
-def format_money(value: float | None, currency: str = "EUR") -> str:
-    """An amount to the whole unit: ``EUR 1,234,567``, ``EUR -420,000``; ``-`` when unknown."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{currency} {round(value):,}"
-
-
-def format_months(months: float | None) -> str:
-    """A payback period: ``31.4 months``, or ``not within the horizon`` when it is never reached."""
-    if months is None or not math.isfinite(months):
-        return "not within the horizon"
-    return f"{months:.1f} months"
-
-
-def format_share(value: float | None, decimals: int = 1) -> str:
-    """A fraction as a percentage: ``0.123`` -> ``12.3%``."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value * 100:.{decimals}f}%"
-
-
-def format_kpi_value(value: float, unit: str, currency: str = "EUR") -> str:
-    """A KPI value in its unit (durations in microseconds as days/hours, shares as %, money as EUR)."""
-    if not math.isfinite(value):
-        return "-"
-    if unit == "duration":
-        return format_duration(value)
-    if unit == "share":
-        return format_share(value)
-    if unit == "money":
-        return format_money(value, currency)
-    return format_value(value)
-
-
-def format_change(c: Comparison, unit: str) -> str:
-    """The change on the verdict's scale: ``-58.1%``, ``-4.0 points`` for shares, else in the KPI's unit."""
-    return _signed(c.estimate, c, unit)
-
-
-def format_interval(c: Comparison, unit: str) -> str:
-    """The confidence interval on the verdict's scale: ``-62.0% to -54.0%``."""
-    lo, hi = c.ci
-    return f"{_signed(lo, c, unit)} to {_signed(hi, c, unit)}"
-
-
-def _signed(value: float, c: Comparison, unit: str) -> str:
-    if not math.isfinite(value):
-        return "unbounded"
-    if c.scale == "relative":
-        return f"{value * 100:+.1f}%"
-    if c.statistic == "share":
-        return f"{value * 100:+.1f} points"
-    sign = "-" if value < 0 else "+"
-    return sign + format_kpi_value(abs(value), unit)
-
-
-def outcome(row: KpiRow) -> str:
-    """``improved``, ``worsened`` or ``no detectable change`` (also when the KPI is unavailable)."""
-    c = row.comparison
-    if c is None or c.n_before == 0 or c.n_after == 0 or not c.detected():
-        return "no detectable change"
-    return "improved" if (c.change < 0) == (row.better == "lower") else "worsened"
-
-
-def kpi_table(content: ReportContent) -> Table:
-    """One row per KPI: name, before, after, change, interval, p-value, verdict."""
-    head = ("KPI", "Before", "After", "Change", f"{_level(content)} CI", "p-value", "Verdict")
-    rows = []
-    for k in content.kpis:
-        c = k.comparison
-        if c is None:
-            rows.append(
-                (k.name, "-", "-", "-", "-", "-", k.verdict or (k.unavailable_reason or "not available"))
-            )
-            continue
-        before, after = format_kpi_value(c.before, k.unit), format_kpi_value(c.after, k.unit)
-        change, ci = format_change(c, k.unit), format_interval(c, k.unit)
-        rows.append((k.name, before, after, change, ci, format_p(c.p_value), k.verdict))
-    return head, tuple(rows)
-
-
-def _level(content: ReportContent) -> str:
-    levels = {c.confidence for k in content.kpis if (c := k.comparison) is not None}
-    return f"{levels.pop() * 100:g}%" if len(levels) == 1 else "Confidence"
-
-
-def scenario_table(roi: RoiEstimate) -> Table:
-    """One row per scenario: saving per case, annual savings, NPV, ROI and payback."""
-    cur = roi.inputs.currency
-    head = ("Scenario", "Saving per case", "Annual savings", "NPV", "ROI", "Payback")
-    rows = tuple(
-        (
-            s.name,
-            f"{cur} {s.saving_per_case:,.2f}",
-            format_money(s.annual_savings, cur),
-            format_money(s.npv, cur),
-            format_share(s.roi),
-            format_months(s.payback_months),
-        )
-        for s in roi.scenarios
-    )
-    return head, rows
-
-
-def cash_flow_table(roi: RoiEstimate) -> Table:
-    """Cash flow and cumulative cash flow of each year, one column pair per scenario."""
-    cur = roi.inputs.currency
-    head = ("Year", *(f"{s.name} {part}" for s in roi.scenarios for part in ("flow", "cumulative")))
-    rows = []
-    for year in range(len(roi.expected.cash_flows)):
-        cells = [str(year)]
-        for s in roi.scenarios:
-            cells += [format_money(s.cash_flows[year], cur), format_money(s.cumulative[year], cur)]
-        rows.append(tuple(cells))
-    return head, tuple(rows)
-
-
-def tornado_table(roi: RoiEstimate) -> Table:
-    """One row per input, largest NPV swing first."""
-    cur = roi.inputs.currency
-    head = ("Input", "Range", "Low value", "High value", "NPV at low", "NPV at high", "Swing")
-    rows = tuple(
-        (
-            b.input,
-            b.range,
-            format_number(b.low_value),
-            format_number(b.high_value),
-            format_money(b.npv_low, cur),
-            format_money(b.npv_high, cur),
-            format_money(b.swing, cur),
-        )
-        for b in roi.tornado
-    )
-    return head, rows
-
-
-def trace_table(roi: RoiEstimate) -> Table:
-    """Every input and output figure with its formula, value and the input values it used."""
-    head = ("Figure", "Formula", "Value", "Inputs used")
-    return head, tuple((r.figure, r.formula, trace_value(r), _used(r)) for r in roi.trace())
-
-
-def trace_value(row: TraceRow) -> str:
-    """A trace value: 2 decimals (cents for money), ``-`` when undefined."""
-    return "-" if row.value is None else f"{row.value:,.2f}"
-
-
-def _used(row: TraceRow) -> str:
-    return "; ".join(f"{name} = {format_number(value)}" for name, value in row.inputs)
-
-
-def format_number(value: float) -> str:
-    """A plain input value: ``12,000``, ``-80.64``, ``0.08`` (up to 6 significant digits)."""
-    return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.6g}"
-
-
-def provenance_table(content: ReportContent) -> Table:
-    """One row per compared period: log, source, checksum, filters, date range and cases."""
-    head = ("Role", "Log", "Source", "Checksum", "Filters", "From", "To", "Cases")
-    rows = tuple(
-        (s.role, s.log, s.source, s.checksum, s.filters, s.first_timestamp, s.last_timestamp, f"{s.cases:,}")
-        for s in content.sources
-    )
-    return head, rows
 
 
 def chart_specs(content: ReportContent) -> tuple[ChartSpec, ...]:

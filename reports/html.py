@@ -7,11 +7,11 @@ import re
 from functools import lru_cache
 from html import escape
 
-from reports.charts import (
-    ChartSpec,
+from reports.charts import ChartSpec, chart_specs
+from reports.content import ReportContent
+from reports.tables import (
     Table,
     cash_flow_table,
-    chart_specs,
     kpi_table,
     outcome,
     provenance_table,
@@ -19,7 +19,6 @@ from reports.charts import (
     tornado_table,
     trace_table,
 )
-from reports.content import ReportContent
 
 CSS = """
 :root { --ink: #0f172a; --muted: #475569; --line: #cbd5e1; --accent: #1d4ed8; }

@@ -16,18 +16,17 @@ from fpdf.enums import ResourceAccessPolicy
 from fpdf.fonts import FontFace
 from lxml import etree
 
-from reports.charts import (
-    ChartSpec,
+from reports.charts import ChartSpec, chart_specs
+from reports.content import ReportContent
+from reports.tables import (
     Table,
     cash_flow_table,
-    chart_specs,
     kpi_table,
     provenance_table,
     scenario_table,
     tornado_table,
     trace_table,
 )
-from reports.content import ReportContent
 
 FAMILY = "baton-sans"
 SVG = "{http://www.w3.org/2000/svg}"

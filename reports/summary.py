@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from analytics.bottlenecks import format_duration
-from reports.charts import format_money, format_months
+from reports.formatting import format_money, format_months
 
 if TYPE_CHECKING:
     from analytics.before_after import BeforeAfter, KpiComparison

@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 import analytics as an
 from baton.api import open_workspace
+from baton.models.types import SlaTimer
 from reports.build import measured_roi_inputs
-from reports.charts import format_change, format_interval, format_kpi_value, format_money
+from reports.charts import format_change, format_interval, format_kpi_value, format_money, format_share
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/before_after.py"
@@ -246,3 +247,67 @@ def test_uploaded_roi_inputs_replace_the_sample(page: AppTest) -> None:
     assert [e.value for e in page.error][0].startswith(
         "Cannot use the ROI inputs: unknown key(s) ['horizon_yeers']"
     )
+
+
+def _sla_shares(workspace_file: Path, timers: tuple[SlaTimer, ...]) -> tuple[str, str]:
+    """get_kpis' SLA compliance of loans_before and loans_after with the page's settings and these timers."""
+    settings = an.KpiSettings(
+        end_activities=ENDS, error_activities=(ERROR,), system_resource_prefix="sys_", sla_timers=timers,
+        cost_attribute="cost",
+    )  # fmt: skip
+    with open_workspace(workspace_file) as ws:
+        values = [
+            an.get_kpis(ws.log(n), settings)["sla_compliance"].value for n in ("loans_before", "loans_after")
+        ]
+    assert all(v is not None and 0 < v < 1 for v in values), values
+    return format_share(values[0]), format_share(values[1])
+
+
+def test_sla_compliance_row_from_a_sample_models_timers(page: AppTest, workspace_file: Path) -> None:
+    """Timers of the bundled loans_target.bpmn: the SLA compliance row shows get_kpis' shares before/after."""
+    from baton.models.load import read_model
+
+    assert _table(page, "KPI").set_index("KPI").loc["SLA compliance", "before"] == "-"  # no SLA by default
+    page.radio(key="ba_sla").set_value("a target model's timers").run()
+    page.selectbox(key="ba_sla_model").set_value("loans_target.bpmn").run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    timers = read_model(ROOT / "sample_logs" / "loans_target.bpmn").timers
+    assert len(timers) == 1
+    row = _table(page, "KPI").set_index("KPI").loc["SLA compliance"]
+    assert (row["before"], row["after"]) == _sla_shares(workspace_file, timers)
+
+
+def test_uploaded_target_model_is_selected_and_its_timers_used(
+    page: AppTest, workspace_file: Path, tmp_path: Path
+) -> None:
+    """An uploaded YAML model (SLA 12 hours, not 2 days) joins the selectbox, is selected and sets the SLA row."""
+    from baton.models.load import read_model
+
+    text = (ROOT / "sample_logs" / "loans_target.yaml").read_text()
+    assert text.count("within: P2D") == 1
+    data = text.replace("within: P2D", "within: PT12H").encode()
+    page.radio(key="ba_sla").set_value("a target model's timers").run()
+    sample = _table(page, "KPI").set_index("KPI").loc["SLA compliance", "before"]
+    page.file_uploader(key="ba_sla_upload").set_value(("strict.yaml", data, "application/yaml")).run()
+    assert not page.exception and not page.error, [e.value for e in page.error]
+    assert page.selectbox(key="ba_sla_model").value == "strict.yaml (uploaded)"
+    assert "loans_target.bpmn" in page.selectbox(key="ba_sla_model").options
+    (tmp_path / "strict.yaml").write_bytes(data)
+    timers = read_model(tmp_path / "strict.yaml").timers
+    row = _table(page, "KPI").set_index("KPI").loc["SLA compliance"]
+    assert (row["before"], row["after"]) == _sla_shares(workspace_file, timers)
+    assert row["before"] != sample  # 12 hours is stricter than the bundled model's 2 days
+    page.selectbox(key="ba_sla_model").set_value("loans_target.yaml").run()  # back to a bundled model
+    assert _table(page, "KPI").set_index("KPI").loc["SLA compliance", "before"] == sample
+
+
+def test_uploaded_model_choice_reuses_the_conformance_upload_key() -> None:
+    """The uploaded model's label ends in "(uploaded)" and its key is conformance_state.upload_model_key's."""
+    from app_pages import conformance_state as cs
+    from app_pages.before_after_setup import uploaded_model_choice
+
+    data = (ROOT / "sample_logs" / "loans_target.yaml").read_bytes()
+    label, key = uploaded_model_choice("mine.yaml", data)
+    assert label == "mine.yaml (uploaded)"
+    assert key == cs.upload_model_key("mine.yaml", data)
+    assert Path(json.loads(key)["path"]).read_bytes() == data

@@ -1,0 +1,70 @@
+"""Figures formatted for people: money, months, shares, KPI values, changes and intervals, plain numbers."""
+
+from __future__ import annotations
+
+import math
+
+from analytics.bottlenecks import format_duration
+from analytics.stats import Comparison
+from analytics.verdicts import format_value
+
+
+def format_money(value: float | None, currency: str = "EUR") -> str:
+    """An amount to the whole unit: ``EUR 1,234,567``, ``EUR -420,000``; ``-`` when unknown."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{currency} {round(value):,}"
+
+
+def format_months(months: float | None) -> str:
+    """A payback period: ``31.4 months``, or ``not within the horizon`` when it is never reached."""
+    if months is None or not math.isfinite(months):
+        return "not within the horizon"
+    return f"{months:.1f} months"
+
+
+def format_share(value: float | None, decimals: int = 1) -> str:
+    """A fraction as a percentage: ``0.123`` -> ``12.3%``."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def format_kpi_value(value: float, unit: str, currency: str = "EUR") -> str:
+    """A KPI value in its unit (durations in microseconds as days/hours, shares as %, money as EUR)."""
+    if not math.isfinite(value):
+        return "-"
+    if unit == "duration":
+        return format_duration(value)
+    if unit == "share":
+        return format_share(value)
+    if unit == "money":
+        return format_money(value, currency)
+    return format_value(value)
+
+
+def format_change(c: Comparison, unit: str) -> str:
+    """The change on the verdict's scale: ``-58.1%``, ``-4.0 points`` for shares, else in the KPI's unit."""
+    return _signed(c.estimate, c, unit)
+
+
+def format_interval(c: Comparison, unit: str) -> str:
+    """The confidence interval on the verdict's scale: ``-62.0% to -54.0%``."""
+    lo, hi = c.ci
+    return f"{_signed(lo, c, unit)} to {_signed(hi, c, unit)}"
+
+
+def _signed(value: float, c: Comparison, unit: str) -> str:
+    if not math.isfinite(value):
+        return "unbounded"
+    if c.scale == "relative":
+        return f"{value * 100:+.1f}%"
+    if c.statistic == "share":
+        return f"{value * 100:+.1f} points"
+    sign = "-" if value < 0 else "+"
+    return sign + format_kpi_value(abs(value), unit)
+
+
+def format_number(value: float) -> str:
+    """A plain input value: ``12,000``, ``-80.64``, ``0.08`` (up to 6 significant digits)."""
+    return f"{value:,.0f}" if abs(value) >= 1e5 else f"{value:,.6g}"
