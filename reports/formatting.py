@@ -49,9 +49,12 @@ def format_change(c: Comparison, unit: str) -> str:
 
 
 def format_interval(c: Comparison, unit: str) -> str:
-    """The confidence interval on the verdict's scale: ``-62.0% to -54.0%``."""
-    lo, hi = c.ci
-    return f"{_signed(lo, c, unit)} to {_signed(hi, c, unit)}"
+    """The confidence interval on the verdict's scale, its unit once: ``-62.0 to -54.0%``, ``+1.2 to +3.4 points``."""
+    lo, hi = (_signed(v, c, unit) for v in c.ci)
+    for suffix in (" points", "%"):  # the unit once: "-17.9 to -14.2 points"
+        if lo.endswith(suffix) and hi.endswith(suffix):
+            return f"{lo.removesuffix(suffix)} to {hi}"
+    return f"{lo} to {hi}"
 
 
 def _signed(value: float, c: Comparison, unit: str) -> str:
@@ -59,7 +62,7 @@ def _signed(value: float, c: Comparison, unit: str) -> str:
         return "unbounded"
     if c.scale == "relative":
         return f"{value * 100:+.1f}%"
-    if c.statistic == "share":
+    if c.statistic == "share" or unit == "share":  # a mean of per-case shares too (automation rate)
         return f"{value * 100:+.1f} points"
     sign = "-" if value < 0 else "+"
     return sign + format_kpi_value(abs(value), unit)
