@@ -17,9 +17,11 @@ from baton.schema import REQUIRED_KEYS
 from baton.store import ImportOptions, ImportReport, SourceData, import_table
 from baton.store import Workspace as _StoreWorkspace
 from baton.store.ingest import Progress
+from baton.store.pull import LoadReport, PullSource, pull
 from connectors import read_source
 from connectors.base import RawSource
 from connectors.mapping import resolve_mapping
+from connectors.sources.config import build_source, read_source_config
 
 FORMATS = (
     "csv",
@@ -115,6 +117,22 @@ class Workspace(_StoreWorkspace):
             options=options,
             progress=progress,
         )
+
+    def pull(self, source: PullSource | str | Path, *, progress: Progress | None = None) -> LoadReport:
+        """Pull a source system into the log named after it: only rows since the last pull, in one transaction.
+
+        Args:
+            source: a source config file (``sources/orders.yaml``, see ``connectors.sources.config``) or a
+                connector object (``connectors.sources.base.Source``).
+            progress: called with (stage, share done).
+
+        Returns:
+            The LoadReport (rows read, inserted, updated, rejected by reason, cursor before and after); the
+            history is ``source_loads(name)``.
+        """
+        if isinstance(source, str | Path):
+            source = build_source(read_source_config(source))
+        return pull(self, source, progress=progress)
 
 
 def default_log_name(path: Path) -> str:

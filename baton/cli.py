@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from baton import cli_conformance as cc
+from baton import cli_pull as cp
 from baton import cli_report as cr
 from baton.errors import BatonError
 
@@ -256,13 +257,13 @@ def report(
     output: Annotated[Path, typer.Option("--output", "-o", help="the report file to write")],
     before: Annotated[str | None, typer.Option(help="the BEFORE log (with --after)")] = None,
     after: Annotated[str | None, typer.Option(help="the AFTER log (with --before)")] = None,
-    log: Annotated[str | None, typer.Option(help="one log to split at --cutover")] = None,
+    log: Annotated[str | None, typer.Option(help="one log, split at --cutover or by --segment-by")] = None,
     cutover: Annotated[str | None, typer.Option(help="ISO 8601 with a zone, e.g. 2025-07-01T00:00Z")] = None,
     roi: Annotated[
         Path | None, typer.Option(help="ROI inputs YAML (see sample_logs/roi_inputs.yaml)")
     ] = None,
     model: Annotated[
-        Path | None, typer.Option(help="target model (.bpmn, .pnml, .yaml): its diagram")
+        Path | None, typer.Option(help="target model (.bpmn, .pnml, .yaml): diagram, SLA timers")
     ] = None,
     end_activities: Annotated[str, typer.Option(help="activities ending a complete case, 'A,B'")] = "",
     error_activities: Annotated[str, typer.Option(help="activities marking an error, 'X,Y'")] = "",
@@ -273,12 +274,28 @@ def report(
     seed: Annotated[int, typer.Option(help="bootstrap seed (same seed, same numbers)")] = 0,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples per side")] = 2000,
     title: Annotated[str, typer.Option(help="the report's title")] = "Before and after",
+    where: Annotated[list[str] | None, typer.Option(help="keep cases with 'ATTR=V1,V2' (repeat)")] = None,
+    segment_by: Annotated[str | None, typer.Option(help="case attribute splitting --log in two")] = None,
+    before_values: Annotated[str | None, typer.Option(help="--segment-by values of BEFORE")] = None,
+    after_values: Annotated[str | None, typer.Option(help="--segment-by values of AFTER")] = None,
+    control_where: Annotated[
+        list[str] | None, typer.Option(help="control segment, same setup: 'ATTR=V' (diff-in-diff)")
+    ] = None,
+    control_before: Annotated[str | None, typer.Option(help="control BEFORE log (diff-in-diff)")] = None,
+    control_after: Annotated[str | None, typer.Option(help="control AFTER log (diff-in-diff)")] = None,
+    spanning: Annotated[str | None, typer.Option(help="cases spanning --cutover: exclude|before")] = None,
+    sla_hours: Annotated[float | None, typer.Option(help="SLA on cycle time in hours")] = None,
+    system_resources: Annotated[str, typer.Option(help="resources that are systems, 'A,B'")] = "",
+    cost_attribute: Annotated[str | None, typer.Option(help="cost attribute (default cost)")] = None,
+    period: Annotated[str, typer.Option(help="throughput/WIP period: day|week|month")] = "week",
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
 ) -> None:
     """Write a before/after report with KPIs, intervals, maps and the ROI business case (HTML, PDF or Excel)."""
     opts = cr.ReportOptions(
         output, before, after, log, cutover, roi, model, end_activities, error_activities, system_prefix,
-        format, seed, n_boot, title,
+        format, seed, n_boot, title, tuple(where or ()), segment_by, before_values, after_values,
+        tuple(control_where or ()), control_before, control_after, spanning, sla_hours, system_resources,
+        cost_attribute, period,
     )  # fmt: skip
     try:
         with _open(workspace, read_only=True) as ws:
@@ -286,6 +303,22 @@ def report(
     except (BatonError, OSError, ValueError) as exc:
         _fail(exc)
     out.print(f"wrote {written}", soft_wrap=True)
+
+
+@app.command("pull")
+def pull(
+    config: Annotated[Path, typer.Argument(help="source config YAML (kind, name, settings, mapping ...)")],
+    every: Annotated[
+        str | None, typer.Option(help="pull again every interval (30s, 15m, 1h, 1d) until Ctrl-C")
+    ] = None,
+    workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
+) -> None:
+    """Pull a source system's new and changed rows into its log (incremental, one transaction) and report."""
+    try:
+        seconds = cp.parse_interval(every) if every is not None else None
+    except BatonError as exc:
+        _fail(exc)
+    raise typer.Exit(cp.run_pulls(config, workspace, every=seconds, out=out, err=err))
 
 
 @app.command("build-demo")

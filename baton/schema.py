@@ -14,6 +14,11 @@ Tables (one workspace = one DuckDB database, many logs):
 ``quality``     the data-quality findings of each import (rejects and warnings, with counts and samples).
 ``attr_<kind>_<log_id>``  typed further attributes per log (``kind`` is ``event`` or ``case``), keyed by
                 ``event_order`` or ``case_index``.
+``source_state``  one row per pulled source system: its settings (secrets masked), key, cursor, last load.
+``source_rows_<source_id>``  a pulled source's rows as read (upserted on its primary key); its log is
+                rebuilt from this table at every pull.
+``source_rejects``  source rows a pull could not keep (no key, no cursor, a connector's reject reason).
+``source_loads``  the load history: one row per successful pull (its load report).
 
 Ordering: within a case, events are ordered by ``sort_ts`` (the start timestamp where the event has one,
 otherwise its timestamp), then ``timestamp``, then ``event_order`` (position in the source file), so equal
@@ -66,7 +71,12 @@ CASES: Final = "cases"
 VARIANTS: Final = "variants"
 REJECTS: Final = "rejects"
 QUALITY: Final = "quality"
-SCHEMA_VERSION: Final = 3  # 2: virtual derived columns; 3: one events table per log
+SOURCE_STATE: Final = "source_state"
+SOURCE_REJECTS: Final = "source_rejects"
+SOURCE_LOADS: Final = "source_loads"
+#: The column a connector adds to mark a skippable record (``connectors.sources.base.REJECT_REASON``).
+SOURCE_REJECT_REASON: Final = "__reject_reason"
+SCHEMA_VERSION: Final = 4  # 2: virtual derived columns; 3: one events table per log; 4: pulled sources
 
 AttrKind = Literal["event", "case"]
 
@@ -116,6 +126,11 @@ def attribute_table(kind: AttrKind, log_id: int) -> str:
     if kind not in ("event", "case"):
         raise ValueError(f"attribute kind must be 'event' or 'case', got {kind!r}")
     return f"attr_{kind}_{int(log_id)}"
+
+
+def source_rows_table(source_id: int) -> str:
+    """Name of one pulled source's raw-row table (identifier built from an integer only)."""
+    return f"source_rows_{int(source_id)}"
 
 
 def quote_identifier(name: str) -> str:
@@ -189,5 +204,42 @@ CREATE TABLE IF NOT EXISTS {QUALITY} (
     count BIGINT NOT NULL,
     message VARCHAR NOT NULL,
     samples VARCHAR NOT NULL           -- JSON list of sample rows
+);
+CREATE SEQUENCE IF NOT EXISTS source_id_seq START 1;
+CREATE TABLE IF NOT EXISTS {SOURCE_STATE} (
+    source_id INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE,      -- the source's name, also its log's name
+    kind VARCHAR NOT NULL,
+    settings VARCHAR NOT NULL,         -- JSON: the source's describe() (secrets masked)
+    primary_key VARCHAR NOT NULL,      -- JSON list of the key columns
+    cursor_column VARCHAR NOT NULL,
+    cursor_value VARCHAR,              -- the largest cursor value loaded, as text (NULL: nothing loaded)
+    cursor_type VARCHAR,               -- 'timestamp', 'timestamptz', 'int', 'float' or 'text'
+    last_load_at TIMESTAMPTZ
+);
+CREATE TABLE IF NOT EXISTS {SOURCE_REJECTS} (
+    source_id INTEGER NOT NULL,
+    load_no INTEGER NOT NULL,          -- the pull that read the row
+    source_row BIGINT NOT NULL,        -- 1-based position among the rows that pull read
+    reason VARCHAR NOT NULL,
+    raw VARCHAR NOT NULL               -- JSON of the source row as read
+);
+CREATE TABLE IF NOT EXISTS {SOURCE_LOADS} (
+    source_id INTEGER NOT NULL,
+    load_no INTEGER NOT NULL,
+    name VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL,
+    seconds DOUBLE NOT NULL,
+    rows_read BIGINT NOT NULL,
+    inserted BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL,
+    rejected BIGINT NOT NULL,
+    rejected_reasons VARCHAR NOT NULL, -- JSON {{reason: count}}
+    cursor_before VARCHAR,
+    cursor_after VARCHAR,
+    log_id INTEGER,                    -- the rebuilt log (NULL when no row is stored yet)
+    report VARCHAR NOT NULL            -- JSON of the whole load report, with the log's import report
 );
 """

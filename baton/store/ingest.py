@@ -109,11 +109,25 @@ def import_table(
     mapping: dict[str, str],
     options: ImportOptions,
     progress: Progress | None = None,
+    in_transaction: duckdb.DuckDBPyConnection | None = None,
 ) -> ImportReport:
-    """Import one source under ``name`` (replacing a log of that name), atomically."""
+    """Import one source under ``name`` (replacing a log of that name), atomically.
+
+    ``in_transaction`` is a cursor whose transaction the caller has begun while holding the workspace's
+    write lock (``baton.store.pull``): the import then stages and writes inside that transaction and
+    neither commits nor rolls back; the caller does.
+    """
     _check_mapping(source, mapping)
     tick = progress or (lambda stage, share: None)
     began = time.perf_counter()
+    if in_transaction is not None:
+        try:
+            staged = _stage(in_transaction, source, mapping, options, tick)
+            report = _run(in_transaction, source, name, mapping, options, staged, tick, began)
+        finally:
+            _drop_temp_in_transaction(in_transaction)
+        tick("done", 1.0)
+        return report
     with ws.write_lock():
         cur = ws.cursor()
         try:
@@ -320,4 +334,18 @@ def _drop_temp(cur: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):
         for t in ("stg", "merged", "case_map", "case_seq"):
             cur.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        cur.unregister(RAW)
+
+
+def _drop_temp_in_transaction(cur: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staging objects by their actual kind: inside a transaction a failed DROP would abort it."""
+    with contextlib.suppress(duckdb.Error):  # after a failed import the caller rolls back anyway
+        names = ["stg", "merged", "case_map", "case_seq"]
+        for kind, table in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+            found = cur.execute(
+                f"SELECT DISTINCT {kind.lower()}_name FROM {table} WHERE temporary AND list_contains(?, {kind.lower()}_name)",  # noqa: S608
+                [names],
+            ).fetchall()
+            for (obj,) in found:
+                cur.execute(f"DROP {kind} IF EXISTS temp.{obj}")
         cur.unregister(RAW)

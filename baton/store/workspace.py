@@ -15,6 +15,7 @@ import pyarrow as pa
 from baton import schema as s
 from baton.errors import LogNotFoundError, SchemaVersionError, WorkspaceError
 from baton.log import EventLog
+from baton.store import pull_queries as pq
 from baton.store import queries as q
 
 
@@ -136,13 +137,14 @@ class Workspace:
         return EventLog(self, info.log_id, info.name)
 
     def delete_log(self, name: str) -> None:
-        """Remove a log and every row that belongs to it, atomically."""
+        """Remove a log and every row that belongs to it, atomically (a pulled source's rows and state too)."""
         info = self.info(name)
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
                 delete_log_rows(cur, info.log_id)
+                delete_source_rows(cur, name)
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -158,6 +160,10 @@ class Workspace:
         log_id = self.info(name).log_id
         return self.cursor().sql(q.LIST_QUALITY, params=[log_id]).to_arrow_table()
 
+    def source_loads(self, name: str) -> pa.Table:
+        """The load history of a pulled source: one row per successful pull, oldest first (empty if none)."""
+        return self.cursor().sql(pq.LIST_LOADS, params=[name]).to_arrow_table()
+
     def write_lock(self) -> threading.Lock:
         """The lock that serialises writers inside this process."""
         return self._write_lock
@@ -170,6 +176,17 @@ def delete_log_rows(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
     cur.execute(f"DROP TABLE IF EXISTS {s.events_table(log_id)}")
     for kind in ("event", "case"):
         cur.execute(f"DROP TABLE IF EXISTS {s.attribute_table(kind, log_id)}")
+
+
+def delete_source_rows(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete a pulled source's raw rows, rejects, history and state (inside the caller's transaction)."""
+    row = q.fetch_one(cur, pq.GET_STATE, [name])
+    if not row:
+        return
+    source_id = int(row[0])
+    cur.execute(f"DROP TABLE IF EXISTS {s.source_rows_table(source_id)}")
+    for sql in pq.DELETE_SOURCE:
+        cur.execute(sql, [source_id])
 
 
 def _log_info(row: dict[str, Any]) -> LogInfo:

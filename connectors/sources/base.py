@@ -136,3 +136,9 @@ class SourceConfig:
     cursor_column: str | None = None
     lookback_seconds: float = 0.0
     path: str = ""
+
+
+#: Optional attribute of a source (not in the Protocol, so sources without it still conform): seconds the
+#: loader (``baton.store.pull``) subtracts from a timestamp cursor before calling ``read``, to catch late
+#: commits. A connector's ``from_config`` copies ``SourceConfig.lookback_seconds`` into it.
+LOOKBACK_ATTRIBUTE = "lookback_seconds"
