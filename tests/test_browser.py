@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import ARTIFACTS, ROOT
+from browser_support import ARTIFACTS, ROOT, wait_idle
 
 from baton.api import open_workspace
 
@@ -32,6 +32,7 @@ def test_paths_slider_adds_edges(server: str, browser) -> None:  # type: ignore[
     page.goto(server)
     edges = page.locator("[data-testid='stGraphVizChart'] svg g.edge")
     edges.first.wait_for(timeout=60_000)
+    wait_idle(page)  # keys pressed while the script reruns may go to a slider being replaced
     before = edges.count()
     slider = page.get_by_role("slider").nth(1)  # Activities %, then Paths %
     slider.focus()

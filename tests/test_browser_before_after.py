@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from browser_support import ARTIFACTS, ROOT
+from browser_support import ARTIFACTS, ROOT, click_until, download
 
 import analytics as an
 from baton.api import open_workspace
@@ -62,9 +60,8 @@ def test_page_tables_maps_roi_and_report(server: str, browser, expected) -> None
     page.screenshot(path=str(ARTIFACTS / "page_before_after_roi.png"), full_page=True)
 
     page.get_by_role("tab", name="Report").click()
-    page.get_by_text("Prepare the report downloads").click()
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Report as PDF").click()
-    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+    pdf_button = page.get_by_role("button", name="Report as PDF")
+    click_until(page, page.get_by_text("Prepare the report downloads"), pdf_button, timeout_ms=60_000)
+    assert download(page, pdf_button).read_bytes().startswith(b"%PDF")
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()

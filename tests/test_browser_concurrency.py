@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, CHROMIUM, ROOT, serve
+from browser_support import ARGS, CHROMIUM, ROOT, click_until, open_options, serve, wait_idle
 
 from baton.api import open_workspace
 
@@ -41,6 +41,7 @@ def url(tmp_path_factory: pytest.TempPathFactory, sample_logs: Path) -> Iterator
 
 
 def _move_paths_slider(page, steps: int) -> None:  # type: ignore[no-untyped-def]
+    wait_idle(page)  # keys pressed while the script reruns may go to a slider being replaced
     slider = page.get_by_role("slider").nth(1)  # Activities %, then Paths %
     slider.focus()
     for _ in range(steps):
@@ -68,7 +69,8 @@ def test_import_by_one_user_leaves_others_working(url: str, big_csv: Path) -> No
         importer.goto(url + "/data")
         importer.locator("input[type=file]").set_input_files(str(big_csv))
         importer.get_by_text("Data quality (dry run: nothing written yet)").wait_for()
-        importer.get_by_role("button", name="Import as log_100k").click()
+        started = importer.get_by_text("Importing log_100k").or_(importer.get_by_text("Imported log_100k"))
+        click_until(importer, importer.get_by_role("button", name="Import as log_100k"), started)
         redraws = []
         for page in viewers:  # the import is running in the server now
             before = page.locator(MAP_EDGES).count()
@@ -82,7 +84,7 @@ def test_import_by_one_user_leaves_others_working(url: str, big_csv: Path) -> No
         for page in viewers:
             page.reload()
             page.locator(MAP_EDGES).first.wait_for()
-            page.locator(".st-key-log").click()
+            open_options(page, page.locator(".st-key-log"), "log_100k")
             assert page.get_by_role("option", name="log_100k").count() == 1
             page.keyboard.press("Escape")
         browser.close()

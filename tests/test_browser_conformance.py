@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from browser_support import ARTIFACTS, ROOT
+from browser_support import ARTIFACTS, ROOT, download, pick_option
 
 import analytics as an
 from baton.api import open_workspace
@@ -14,12 +12,6 @@ from baton.models.load import read_model
 pytestmark = pytest.mark.browser
 BPMN = ROOT / "sample_logs" / "loans_target.bpmn"
 RED_EDGES = "[data-testid='stGraphVizChart'] svg g.edge path[stroke='#dc2626']"
-
-
-def _pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Choose ``option`` in the Streamlit selectbox labelled ``label``."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +33,8 @@ def test_conformance_page_model_overlay_and_download(server: str, browser, expec
     page.set_default_timeout(60_000)
     page.goto(f"{server}/conformance")
     page.get_by_role("heading", name="Conformance").first.wait_for()
-    _pick(page, "Log", "loans_after")
-    _pick(page, "Model", BPMN.name)
+    pick_option(page, "Log", "loans_after")
+    pick_option(page, "Model", BPMN.name)
     metric = page.locator("[data-testid='stMetric']").filter(has_text="Alignment fitness")
     value = metric.locator("[data-testid='stMetricValue']")
     page.wait_for_function(
@@ -51,9 +43,7 @@ def test_conformance_page_model_overlay_and_download(server: str, browser, expec
     )
     assert value.inner_text() == f"{conf.alignment_fitness:.3f}"
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Deviations as CSV").click()
-    csv = Path(info.value.path()).read_text()
+    csv = download(page, page.get_by_role("button", name="Deviations as CSV")).read_text()
     reentry = next(d for d in conf.deviations_by_activity if d.activity == "Re-enter Application Data")
     assert f"Re-enter Application Data,inserted,{reentry.cases}," in csv
 

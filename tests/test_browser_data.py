@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARGS, ARTIFACTS, CHROMIUM, ROOT, serve
+from browser_support import ARGS, ARTIFACTS, CHROMIUM, ROOT, click_until, download, pick_option, serve
 
 pytestmark = pytest.mark.browser
 
@@ -72,29 +72,12 @@ def test_upload_map_dry_run_import(page, workspace_file: Path) -> None:  # type:
     assert "column name 'case_id' is a usual name for it" in suggestions.inner_text()
     assert _metric(page, "Rows read") == f"{rows:,}"
     assert _metric(page, "Rows rejected") == "0"
-    page.get_by_role("button", name="Import as loans_before").click()
-    page.get_by_text(f"Imported loans_before: {rows:,} of {rows:,} rows").wait_for()
+    done = page.get_by_text(f"Imported loans_before: {rows:,} of {rows:,} rows")
+    click_until(page, page.get_by_role("button", name="Import as loans_before"), done)
     page.get_by_role("button", name="Delete loans_before...").wait_for(state="visible")
     assert _logs_table(page, ["loans_before"]) == {"loans_before": (str(rows), str(rows), "0")}
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "data_page.png"), full_page=True)
-
-
-def _download(page, button: str) -> str:  # type: ignore[no-untyped-def]
-    """Click a download button and return the file's text; the click is repeated when it was lost (on a
-    loaded machine a click during a Streamlit rerun never starts the download; seen in CI)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for attempt in range(3):
-        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
-        try:
-            with page.expect_download(timeout=15_000) as info:
-                page.get_by_role("button", name=button).click()
-            return Path(info.value.path()).read_text()
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def test_rejects_download_and_delete(page, workspace_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -104,25 +87,27 @@ def test_rejects_download_and_delete(page, workspace_file: Path, tmp_path: Path)
     _upload(page, bad)
     page.get_by_text("Data quality (dry run: nothing written yet)").wait_for()
     assert _metric(page, "Rows rejected") == "2"
-    page.get_by_role("button", name="Import as some_bad").click()
-    page.get_by_text("Imported some_bad: 3 of 5 rows").wait_for()
+    click_until(
+        page,
+        page.get_by_role("button", name="Import as some_bad"),
+        page.get_by_text("Imported some_bad: 3 of 5 rows"),
+    )
     page.get_by_role("button", name="Delete loans_before...").wait_for()  # the first log is selected
     assert _logs_table(page, ["loans_before", "some_bad"])["some_bad"] == ("5", "3", "2")
-    page.locator(".st-key-manage_log").click()
-    page.get_by_role("option", name="some_bad").click()
-    # Click the download button only once the rerun that selected some_bad has finished: a click on a
-    # button Streamlit is replacing is lost, and the download never starts (seen under a loaded machine).
+    pick_option(page, page.locator(".st-key-manage_log"), "some_bad")
     page.get_by_role("button", name="Delete some_bad...").wait_for(state="visible")
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
-    rejects = list(csv.DictReader(io.StringIO(_download(page, "Rejected rows of some_bad (2) as CSV"))))
+    rejects_csv = download(page, page.get_by_role("button", name="Rejected rows of some_bad (2) as CSV"))
+    rejects = list(csv.DictReader(io.StringIO(rejects_csv.read_text())))
     assert [(r["source_row"], r["reason"]) for r in rejects] == [
         ("3", "unparsable_timestamp"),
         ("4", "missing_activity"),
     ]
-    page.get_by_role("button", name="Delete some_bad...").click()
-    page.get_by_text("This cannot be undone").wait_for()
-    page.get_by_role("button", name="Yes, delete some_bad").click()
-    page.get_by_text("Deleted some_bad.").wait_for()
+    click_until(
+        page, page.get_by_role("button", name="Delete some_bad..."), page.get_by_text("This cannot be undone")
+    )
+    click_until(
+        page, page.get_by_role("button", name="Yes, delete some_bad"), page.get_by_text("Deleted some_bad.")
+    )
     assert list(_logs_table(page, ["loans_before"])) == ["loans_before"]
 
 
@@ -158,9 +143,8 @@ def test_ocel_object_type_then_import(page, workspace_file: Path, tmp_path: Path
     _upload(page, _ocel(tmp_path / "shop.jsonocel"))
     page.get_by_role("button", name="Import as shop_item").wait_for()  # default: the first type
     assert _metric(page, "Rows read") == "4" and _metric(page, "Cases") == "2"
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Object type (cases)").click()
-    page.get_by_role("option", name="order").click()
-    page.get_by_role("button", name="Import as shop_order").click()
-    page.get_by_text("Imported shop_order: 2 of 2 rows, 2 events, 1 cases.").wait_for()
+    pick_option(page, "Object type (cases)", "order")
+    done = page.get_by_text("Imported shop_order: 2 of 2 rows, 2 events, 1 cases.")
+    click_until(page, page.get_by_role("button", name="Import as shop_order"), done)
     assert page.locator("[data-testid='stException']").count() == 0
     assert _logs_table(page, ["loans_before", "shop_order"])["shop_order"] == ("2", "2", "0")

@@ -12,7 +12,7 @@ from statistics import median
 
 import pyarrow.parquet as pq
 import pytest
-from browser_support import ARTIFACTS, ROOT, serve
+from browser_support import ARTIFACTS, ROOT, click_until, pick_option, serve, wait_idle
 
 import analytics as an
 from baton.api import open_workspace
@@ -28,12 +28,6 @@ def _page(browser):  # type: ignore[no-untyped-def]
     return page
 
 
-def _pick(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Choose ``option`` in the Streamlit selectbox labelled ``label``."""
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
 def test_filter_chip_share_and_persistence(server: str, browser) -> None:  # type: ignore[no-untyped-def]
     """Adding a rework filter shows its chip and the kept share; the Variants page keeps the filter."""
     with open_workspace() as ws:
@@ -43,20 +37,19 @@ def test_filter_chip_share_and_persistence(server: str, browser) -> None:  # typ
     page = _page(browser)
     page.goto(server)
     page.locator(MAP_SVG).first.wait_for()
-    _pick(page, "Log", "loans_after")
+    pick_option(page, "Log", "loans_after")
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.get_by_text(f"{total:,} of {total:,} cases (100.0%)").wait_for()
-    _pick(page, "Add a filter", "Rework")
-    sidebar.get_by_role("button", name="Add filter").click()
+    pick_option(page, "Add a filter", "Rework")
     share = f"{kept:,} of {total:,} cases ({kept / total:.1%})"
-    sidebar.get_by_text(share).wait_for()
+    click_until(page, sidebar.get_by_role("button", name="Add filter"), sidebar.get_by_text(share))
     sidebar.get_by_role("button", name="Rework").wait_for(state="visible")  # the chip
     page.get_by_text(f"{kept:,}", exact=True).first.wait_for()  # the map's Cases metric
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer_filter_chip.png"), full_page=True)
 
-    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Variants").click()
-    page.get_by_role("heading", name="Map of chosen variants").wait_for()
+    variants_link = page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Variants")
+    click_until(page, variants_link, page.get_by_role("heading", name="Map of chosen variants"))
     page.locator(f"{MAP_SVG} g.node").first.wait_for()  # the chosen variant's map
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     sidebar.get_by_text(share).wait_for()
@@ -149,6 +142,7 @@ def test_slider_redraws_big_map_quickly(million_server: str, browser) -> None:  
     page.goto(million_server)
     page.locator(f"{MAP_SVG} g.node").first.wait_for()
     first = time.perf_counter() - started
+    wait_idle(page)
     slider = page.get_by_role("slider").nth(1)  # Activities %, then Paths %
     slider.focus()
     timings = [_redraw(page, key, frames) for key in ("End", "Home") * 3]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, serve
+from browser_support import ARTIFACTS, pick_option, serve
 
 from baton.api import open_workspace
 
@@ -63,22 +63,6 @@ def test_real_log_map_is_readable_at_default_settings(bpi_server: tuple[str, int
     page.close()
 
 
-def _open_dropdown(page, widget: str, option) -> None:  # type: ignore[no-untyped-def]
-    """Open a select box until ``option`` shows: a click that lands while Streamlit reruns the script is
-    lost (seen once in CI on a loaded machine), so wait for the run to end and try again."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for _ in range(3):
-        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
-        page.locator(widget).click()
-        try:
-            option.wait_for(state="visible", timeout=10_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    option.wait_for(state="visible", timeout=10_000)
-
-
 def test_variant_selection_updates_the_map(server: str, browser, sample_logs: Path) -> None:  # type: ignore[no-untyped-def]
     """Picking a second variant redraws the variants' map with the activities of both variants."""
     import analytics as an
@@ -99,9 +83,7 @@ def test_variant_selection_updates_the_map(server: str, browser, sample_logs: Pa
         f'document.querySelectorAll("{MAP_NODES}").length === {len(set(first.activities)) + 2}'
     )
     option = page.get_by_role("option", name=f"#{second.variant_id} · {second.count:,} cases")
-    _open_dropdown(page, ".st-key-variant_pick", option)
-    option.click()
-    page.keyboard.press("Escape")
+    pick_option(page, page.locator(".st-key-variant_pick"), option)
     both = len(set(first.activities) | set(second.activities)) + 2
     page.wait_for_function(f'document.querySelectorAll("{MAP_NODES}").length === {both}')
     assert nodes.count() == both
