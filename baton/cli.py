@@ -288,6 +288,9 @@ def report(
     system_resources: Annotated[str, typer.Option(help="resources that are systems, 'A,B'")] = "",
     cost_attribute: Annotated[str | None, typer.Option(help="cost attribute (default cost)")] = None,
     period: Annotated[str, typer.Option(help="throughput/WIP period: day|week|month")] = "week",
+    cost_rates: Annotated[
+        Path | None, typer.Option(help="YAML: hourly_rates per role + resource_roles (cost from time)")
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
 ) -> None:
     """Write a before/after report with KPIs, intervals, maps and the ROI business case (HTML, PDF or Excel)."""
@@ -295,7 +298,7 @@ def report(
         output, before, after, log, cutover, roi, model, end_activities, error_activities, system_prefix,
         format, seed, n_boot, title, tuple(where or ()), segment_by, before_values, after_values,
         tuple(control_where or ()), control_before, control_after, spanning, sla_hours, system_resources,
-        cost_attribute, period,
+        cost_attribute, period, cost_rates,
     )  # fmt: skip
     try:
         with _open(workspace, read_only=True) as ws:

@@ -94,6 +94,7 @@ class ReportOptions:
     system_resources: str = ""
     cost_attribute: str | None = None
     period: str = "week"
+    cost_rates: Path | None = None
 
 
 def report_format(fmt: str | None, output: Path) -> str:
@@ -257,6 +258,7 @@ def build_settings(opts: ReportOptions, model: TargetModel | None) -> KpiSetting
         ModelError: --sla-hours with a model that has SLA timers (SLA compliance is measured one way).
     """
     from analytics.kpi_catalogue import PERIODS, KpiSettings
+    from baton.cost_rates import read_cost_rates
 
     timers = model.timers if model is not None else ()
     if opts.sla_hours is not None and not opts.sla_hours > 0:
@@ -268,16 +270,23 @@ def build_settings(opts: ReportOptions, model: TargetModel | None) -> KpiSetting
         )
     if opts.period not in PERIODS:
         raise FilterError(f"--period {opts.period!r}: expected day, week or month")
-    return KpiSettings(
-        end_activities=names(opts.end_activities),
-        error_activities=names(opts.error_activities),
-        system_resources=names(opts.system_resources),
-        system_resource_prefix=opts.system_prefix or None,
-        sla_threshold=timedelta(hours=opts.sla_hours) if opts.sla_hours is not None else None,
-        sla_timers=timers,
-        cost_attribute="cost" if opts.cost_attribute is None else (opts.cost_attribute or None),
-        period=opts.period,  # type: ignore[arg-type]  # checked against PERIODS above
-    )
+    rates, roles = read_cost_rates(opts.cost_rates) if opts.cost_rates is not None else ({}, {})
+    try:
+        return KpiSettings(
+            end_activities=names(opts.end_activities),
+            error_activities=names(opts.error_activities),
+            system_resources=names(opts.system_resources),
+            system_resource_prefix=opts.system_prefix or None,
+            sla_threshold=timedelta(hours=opts.sla_hours) if opts.sla_hours is not None else None,
+            sla_timers=timers,
+            cost_attribute="cost" if opts.cost_attribute is None else (opts.cost_attribute or None),
+            period=opts.period,  # type: ignore[arg-type]  # checked against PERIODS above
+            hourly_rates=rates,
+            resource_roles=roles,
+        )
+    except ValueError as exc:  # KpiSettings names the field; say which option or file it came from
+        where = f"--cost-rates {opts.cost_rates.name}: " if opts.cost_rates is not None else ""
+        raise FilterError(f"{where}{exc}") from exc
 
 
 def read_roi(path: Path) -> RoiInputs:

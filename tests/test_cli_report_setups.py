@@ -216,3 +216,31 @@ def test_bad_values_and_settings_exit_1_with_one_line(
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert res.exit_code == 1 and len(lines) == 1 and message in lines[0], res.output
     assert not target.exists()
+
+
+def test_cost_rates_file_gives_the_apis_cost_from_processing_time(ws: Any, tmp_path: Path) -> None:
+    """--cost-rates (rates per role + resource roles) gives the API's cost per case from time x rate."""
+    rates = tmp_path / "rates.yaml"
+    rates.write_text(
+        "hourly_rates: {clerk: 40, underwriter: 90, system: 0}\n"
+        "resource_roles: {Anna Keller: clerk, Ben Wagner: underwriter, sys_kyc_bot: system}\n",
+        encoding="utf-8",
+    )
+    settings = KpiSettings(
+        end_activities=END,
+        hourly_rates={"clerk": 40.0, "underwriter": 90.0, "system": 0.0},
+        resource_roles={"Anna Keller": "clerk", "Ben Wagner": "underwriter", "sys_kyc_bot": "system"},
+    )
+    opts = _opts(tmp_path, before="loans_before", after="loans_after", cost_rates=rates)
+    request = cr.build_request(ws, opts)
+    assert request.settings == settings
+    setup = TwoLogsSetup(ws.log("loans_before"), ws.log("loans_after"))
+    want = compare_before_after(setup, settings, n_boot=N_BOOT, seed=0)["cost_per_case"]
+    got = build_report(request)[1]["cost_per_case"]
+    assert want.comparison is not None and got.comparison == want.comparison
+    rates.write_text("hourly_rates: {clerk: -1}\nresource_roles: {Anna Keller: clerk}\n", encoding="utf-8")
+    with pytest.raises(cr.FilterError, match=r"rates.yaml: hourly_rates.clerk = -1"):
+        cr.build_settings(opts, None)
+    rates.write_text("hourly_rates: {clerk: 40}\nresource_roles: {Anna Keller: clerk, Ben Wagner: lead}\n")
+    with pytest.raises(cr.FilterError, match=r"--cost-rates rates.yaml: .*hourly_rates"):
+        cr.build_settings(opts, None)
