@@ -21,7 +21,7 @@ from baton.store.pull import LoadReport, PullSource, pull
 from connectors import read_source
 from connectors.base import RawSource
 from connectors.mapping import resolve_mapping
-from connectors.sources.config import build_source, read_source_config
+from connectors.sources.config import build_source, mask_secrets, read_source_config
 
 FORMATS = (
     "csv",
@@ -131,7 +131,10 @@ class Workspace(_StoreWorkspace):
             history is ``source_loads(name)``.
         """
         if isinstance(source, str | Path):
-            source = build_source(read_source_config(source))
+            config = read_source_config(source)
+            return pull(
+                self, build_source(config), progress=progress, mask=lambda text: mask_secrets(text, config)
+            )
         return pull(self, source, progress=progress)
 
 

@@ -19,6 +19,7 @@ Tables (one workspace = one DuckDB database, many logs):
                 rebuilt from this table at every pull.
 ``source_rejects``  source rows a pull could not keep (no key, no cursor, a connector's reject reason).
 ``source_loads``  the load history: one row per successful pull (its load report).
+``source_failures``  one row per failed pull (rolled back, so it wrote nothing else): when, why.
 
 Ordering: within a case, events are ordered by ``sort_ts`` (the start timestamp where the event has one,
 otherwise its timestamp), then ``timestamp``, then ``event_order`` (position in the source file), so equal
@@ -74,6 +75,7 @@ QUALITY: Final = "quality"
 SOURCE_STATE: Final = "source_state"
 SOURCE_REJECTS: Final = "source_rejects"
 SOURCE_LOADS: Final = "source_loads"
+SOURCE_FAILURES: Final = "source_failures"
 #: The column a connector adds to mark a skippable record (``connectors.sources.base.REJECT_REASON``).
 SOURCE_REJECT_REASON: Final = "__reject_reason"
 SCHEMA_VERSION: Final = 4  # 2: virtual derived columns; 3: one events table per log; 4: pulled sources
@@ -241,5 +243,13 @@ CREATE TABLE IF NOT EXISTS {SOURCE_LOADS} (
     cursor_after VARCHAR,
     log_id INTEGER,                    -- the rebuilt log (NULL when no row is stored yet)
     report VARCHAR NOT NULL            -- JSON of the whole load report, with the log's import report
+);
+CREATE TABLE IF NOT EXISTS {SOURCE_FAILURES} (
+    name VARCHAR NOT NULL,             -- the source's name (it may never have loaded: no source_id yet)
+    kind VARCHAR NOT NULL,
+    failed_at TIMESTAMPTZ NOT NULL,
+    seconds DOUBLE NOT NULL,
+    error_type VARCHAR NOT NULL,       -- FatalSourceError, RetriableSourceError, MappingError ...
+    message VARCHAR NOT NULL           -- the error's message, secrets masked
 );
 """

@@ -113,10 +113,15 @@ class ListSource:
 
 
 def snapshot(ws: Workspace) -> dict[str, Any]:
-    """Every table's row count plus the source state and catalog rows (what 'exactly as before' compares)."""
+    """Every table's row count plus the source state and catalog rows (what 'exactly as before' compares).
+
+    ``source_failures`` is left out: a failed pull records itself there, after its rollback.
+    """
     cur = ws.cursor()
     tables = [
-        r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+        r[0]
+        for r in cur.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+        if r[0] != "source_failures"
     ]
     counts = {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in sorted(tables)}
     state = cur.execute("SELECT name, cursor_value, cursor_type FROM source_state ORDER BY name").fetchall()
@@ -202,6 +207,9 @@ def test_failure_mid_way_leaves_the_workspace_exactly_as_before() -> None:
     with pytest.raises(RetriableSourceError, match="connection reset"):
         ws.pull(source)
     assert snapshot(ws) == before
+    failures = ws.source_failures("orders").to_pylist()
+    assert [(f["kind"], f["error_type"]) for f in failures] == [(source.kind, "RetriableSourceError")]
+    assert "connection reset" in failures[0]["message"]
     source.fail_after_batches = None
     report = ws.pull(source)
     assert (report.inserted, report.cursor_after, report.load_no) == (3, "9", 2)
@@ -226,6 +234,7 @@ def test_fatal_check_writes_nothing() -> None:
     with pytest.raises(FatalSourceError, match="authentication failed"):
         ws.pull(source)
     assert snapshot(ws) == before and source.reads == []
+    assert ws.source_failures("orders").column("error_type").to_pylist() == ["FatalSourceError"]
 
 
 def test_rejects_are_stored_with_reasons_and_listable() -> None:

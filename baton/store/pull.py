@@ -7,10 +7,11 @@ killed process) nothing of it remains. Batches are streamed: memory is bounded b
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -107,8 +108,17 @@ class _Load:
     rejected: dict[str, int] = field(default_factory=dict)
 
 
-def pull(ws: Workspace, source: PullSource, *, progress: Progress | None = None) -> LoadReport:
+def pull(
+    ws: Workspace,
+    source: PullSource,
+    *,
+    progress: Progress | None = None,
+    mask: Callable[[str], str] = lambda text: text,
+) -> LoadReport:
     """Pull a source's rows since its stored cursor into the workspace and rebuild its log, atomically.
+
+    A failed pull writes nothing but one ``source_failures`` row (when, which error, the message passed
+    through ``mask``, which hides the config's secret values) in its own transaction after the rollback.
 
     Raises:
         FatalSourceError: the source refuses (credentials, missing table or column); nothing is written.
@@ -122,18 +132,31 @@ def pull(ws: Workspace, source: PullSource, *, progress: Progress | None = None)
         raise FatalSourceError(
             f"source {source.name!r}: a primary key and a cursor column are needed to pull"
         )
-    source.check()
-    with ws.write_lock():
-        cur = ws.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            report = _pull(cur, ws, source, key, tick, began)
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+    try:
+        source.check()
+        with ws.write_lock():
+            cur = ws.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                report = _pull(cur, ws, source, key, tick, began)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+    except Exception as exc:
+        _record_failure(ws, source, exc, time.perf_counter() - began, mask)
+        raise
     tick("done", 1.0)
     return report
+
+
+def _record_failure(
+    ws: Workspace, source: PullSource, exc: Exception, seconds: float, mask: Callable[[str], str]
+) -> None:
+    """One ``source_failures`` row for a failed pull (best effort: a read-only workspace records nothing)."""
+    row = [source.name, source.kind, seconds, type(exc).__name__, mask(str(exc))]
+    with ws.write_lock(), contextlib.suppress(duckdb.Error):  # read-only: the caller still gets the error
+        ws.cursor().execute(pq.INSERT_FAILURE, row)
 
 
 def _pull(

@@ -29,6 +29,9 @@ INSERT_LOAD: Final = (
     "$rows_read, $inserted, $updated, $unchanged, $rejected, $rejected_reasons, $cursor_before, "
     "$cursor_after, $log_id, $report)"
 )
+INSERT_FAILURE: Final = f"INSERT INTO {s.SOURCE_FAILURES} VALUES (?, ?, now(), ?, ?, ?)"  # noqa: S608
+LIST_FAILURES: Final = f"SELECT * EXCLUDE (name) FROM {s.SOURCE_FAILURES} WHERE name = ? ORDER BY failed_at"  # noqa: S608
+DELETE_FAILURES: Final = f"DELETE FROM {s.SOURCE_FAILURES} WHERE name = ?"  # noqa: S608
 LIST_LOADS: Final = (
     f"SELECT l.* EXCLUDE (source_id) FROM {s.SOURCE_LOADS} l "  # noqa: S608
     f"JOIN {s.SOURCE_STATE} st USING (source_id) WHERE st.name = ? ORDER BY l.load_no"

@@ -164,6 +164,10 @@ class Workspace:
         """The load history of a pulled source: one row per successful pull, oldest first (empty if none)."""
         return self.cursor().sql(pq.LIST_LOADS, params=[name]).to_arrow_table()
 
+    def source_failures(self, name: str) -> pa.Table:
+        """The failed pulls of a source (each rolled back): when, the error type and message, oldest first."""
+        return self.cursor().sql(pq.LIST_FAILURES, params=[name]).to_arrow_table()
+
     def write_lock(self) -> threading.Lock:
         """The lock that serialises writers inside this process."""
         return self._write_lock
@@ -180,6 +184,7 @@ def delete_log_rows(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
 
 def delete_source_rows(cur: duckdb.DuckDBPyConnection, name: str) -> None:
     """Delete a pulled source's raw rows, rejects, history and state (inside the caller's transaction)."""
+    cur.execute(pq.DELETE_FAILURES, [name])
     row = q.fetch_one(cur, pq.GET_STATE, [name])
     if not row:
         return
