@@ -22,6 +22,7 @@ from app_pages.data_flow import (
     run_import,
     suggested_log_name,
 )
+from app_pages.data_pulls import source_systems
 from app_pages.data_sources import Source, choose_reader_options, choose_source, local_path
 from app_pages.state import workspace_or_stop
 from baton.api import Workspace
@@ -226,4 +227,5 @@ workspace = workspace_or_stop()
 st.title("Data")
 _flash()
 _logs_section(workspace)
+source_systems(workspace)
 _import_section(workspace)
