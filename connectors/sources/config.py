@@ -35,6 +35,9 @@ SOURCE_KINDS: dict[str, str | Callable[[SourceConfig], Source]] = {
     "sqlite": "connectors.sources.sql:SqliteSource",
     "postgres": "connectors.sources.sql:PostgresSource",
     "mysql": "connectors.sources.sql:MysqlSource",
+    "mariadb": "connectors.sources.sql:MysqlSource",
+    "temporal": "connectors.sources.temporal:TemporalSource",
+    "camunda8": "connectors.sources.camunda8:Camunda8Source",
 }
 
 CONFIG_KEYS = ("kind", "name", "settings", "mapping", "primary_key", "cursor_column", "lookback_seconds")
