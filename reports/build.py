@@ -103,10 +103,11 @@ def _version() -> str:
 
 
 def _kpi_row(r: KpiComparison) -> KpiRow:
-    """A comparison row as the report's KPI row (the same first fields)."""
+    """A comparison row as the report's KPI row (the same fields, the DiD included)."""
     return KpiRow(
-        r.key, r.name, r.definition, r.unit, r.better, r.comparison, r.verdict, r.unavailable_reason
-    )
+        r.key, r.name, r.definition, r.unit, r.better, r.comparison, r.verdict, r.unavailable_reason,
+        r.method, r.did, r.did_verdict,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- measured ROI inputs

@@ -9,12 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from analytics.roi import RoiEstimate
-from analytics.stats import Comparison
+from analytics.stats import Comparison, DiffInDiff
 
 
 @dataclass(frozen=True, slots=True)
 class KpiRow:
-    """One KPI compared before and after: its catalogue entry, the comparison and the verdict text."""
+    """One KPI compared before and after: its catalogue entry, the comparison, the verdict text and the DiD.
+
+    The fields are `analytics.before_after.KpiComparison`'s, in its order. ``did`` holds the
+    difference-in-differences estimate (``did.effect``) and its interval (``did.ci``) against the control
+    group; it and ``did_verdict`` are None without a control (``did_verdict`` alone says why a KPI has no
+    DiD when the control lacks it).
+    """
 
     key: str
     name: str
@@ -24,6 +30,9 @@ class KpiRow:
     comparison: Comparison | None  # None when the KPI is not available for these logs
     verdict: str  # plain language, e.g. "Cycle time fell 58% (95% CI 54-62%) ..."
     unavailable_reason: str | None = None
+    method: str = ""  # how the KPI was compared, e.g. "median over each side's complete cases; ..."
+    did: DiffInDiff | None = None  # None without a control group
+    did_verdict: str | None = None  # plain language, e.g. "Cycle time fell 40% in the changed group ..."
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The report as an Excel workbook (xlsxwriter): the ROI as live formulas on an Inputs sheet, each with its cached value.
 
-Sheets: Inputs (values), KPIs, Scenarios (formulas referencing Inputs, cached values equal to the
-``RoiEstimate``), Tornado, Provenance. A finance reader can change an input and see every figure follow.
+Sheets: Inputs (values), KPIs, Difference-in-differences (values, only with a control group), Scenarios
+(formulas referencing Inputs, cached values equal to the ``RoiEstimate``), Tornado, Provenance. A finance
+reader can change an input and see every figure follow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from xlsxwriter.worksheet import Worksheet
 from analytics.roi import RoiEstimate, Scenario
 from analytics.roi_inputs import SCENARIOS, RoiInputs
 from reports.content import ReportContent
+from reports.excel_did import did_sheet
 
 HOURS = 3600e6
 SCEN_COLS = {"conservative": "B", "expected": "C", "optimistic": "D"}
@@ -41,6 +43,7 @@ def render_xlsx(content: ReportContent) -> bytes:
     if content.roi is not None:
         _inputs_sheet(book, content.roi.inputs)
     _kpi_sheet(book, content)
+    did_sheet(wb, book.fmt["head"], content)
     if content.roi is not None:
         _scenario_sheet(book, content.roi)
         _tornado_sheet(book, content.roi)

@@ -1,11 +1,11 @@
-"""Figures formatted for people: money, months, shares, KPI values, changes and intervals, plain numbers."""
+"""Figures formatted for people: money, months, shares, KPI values, changes and intervals, DiD, plain numbers."""
 
 from __future__ import annotations
 
 import math
 
 from analytics.bottlenecks import format_duration
-from analytics.stats import Comparison
+from analytics.stats import Comparison, DiffInDiff
 from analytics.verdicts import format_value
 
 
@@ -66,6 +66,44 @@ def _signed(value: float, c: Comparison, unit: str) -> str:
         return f"{value * 100:+.1f} points"
     sign = "-" if value < 0 else "+"
     return sign + format_kpi_value(abs(value), unit)
+
+
+def format_did_effect(did: DiffInDiff, unit: str) -> str:
+    """A difference-in-differences effect as ``analytics.verdicts.did_verdict`` words it.
+
+    Relative KPIs differ by percentage points of change (-40% against -10% is ``-30 points``), shares by
+    percentage points (``-4.0 points``); a KPI compared on its absolute scale is written in its unit.
+    """
+    return _did_signed(did.effect, did, unit)
+
+
+def format_did_interval(did: DiffInDiff, unit: str) -> str:
+    """The effect's confidence interval, its unit once: ``-36 to -24 points`` (as ``did_verdict`` words it)."""
+    lo, hi = (_did_signed(v, did, unit) for v in did.ci)
+    if lo.endswith(" points") and hi.endswith(" points"):
+        return f"{lo.removesuffix(' points')} to {hi}"
+    return f"{lo} to {hi}"
+
+
+def format_did_change(value: float, did: DiffInDiff, unit: str) -> str:
+    """One group's own change on the DiD's scale: ``-40.0%``, ``+1.5 points`` for shares, else in the unit."""
+    if not math.isfinite(value):
+        return "unbounded"
+    if did.scale == "relative":
+        return f"{value * 100:+.1f}%"
+    if did.statistic == "share" or unit == "share":
+        return f"{value * 100:+.1f} points"
+    return ("-" if value < 0 else "+") + format_kpi_value(abs(value), unit)
+
+
+def _did_signed(value: float, did: DiffInDiff, unit: str) -> str:
+    if not math.isfinite(value):
+        return "unbounded"
+    if did.scale == "relative":
+        return f"{value * 100:+.0f} points".lstrip("+")
+    if did.statistic == "share" or unit == "share":
+        return f"{value * 100:+.1f} points".lstrip("+")
+    return ("-" if value < 0 else "") + format_kpi_value(abs(value), unit)
 
 
 def format_number(value: float) -> str:

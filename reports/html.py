@@ -10,8 +10,13 @@ from html import escape
 from reports.charts import ChartSpec, chart_specs
 from reports.content import ReportContent
 from reports.tables import (
+    DID_NOTE,
+    DID_TITLE,
     Table,
     cash_flow_table,
+    did_outcome,
+    did_table,
+    has_control,
     kpi_table,
     outcome,
     provenance_table,
@@ -69,6 +74,7 @@ def render_html(content: ReportContent) -> str:
         _header(content),
         _summary(content),
         _kpis(content, charts),
+        _did(content),
         _warnings(content),
         _maps(content),
         _roi(content, charts),
@@ -144,6 +150,22 @@ def _kpis(content: ReportContent, charts: dict[str, ChartSpec]) -> str:
         "intervals of the change; a change is called only when the interval excludes zero.</p>"
         f"{table}{_chart(charts.get('chart-kpis'))}</section>"
     )
+
+
+def _did(content: ReportContent) -> str:
+    """The difference-in-differences table, only when the report has a control group."""
+    if not has_control(content):
+        return ""
+    head, cells = did_table(content)
+    shown = [k for k in content.kpis if k.did_verdict is not None]
+    rows = []
+    for k, row in zip(shown, cells, strict=True):
+        cls = {"improved": "improved", "worsened": "worsened"}.get(did_outcome(k), "none")
+        nums = "".join(_cell(n) for n in row[1:-1])
+        rows.append(f"<tr><td>{escape(row[0])}</td>{nums}<td class='{cls}'>{escape(row[-1])}</td></tr>")
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    table = f"<table class='did'><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f"<section id='did'><h2>{escape(DID_TITLE)}</h2><p class='meta'>{escape(DID_NOTE)}</p>{table}</section>"
 
 
 def _list_section(title: str, items: tuple[str, ...], css_class: str = "") -> str:

@@ -19,8 +19,12 @@ from lxml import etree
 from reports.charts import ChartSpec, chart_specs
 from reports.content import ReportContent
 from reports.tables import (
+    DID_NOTE,
+    DID_TITLE,
     Table,
     cash_flow_table,
+    did_table,
+    has_control,
     kpi_table,
     provenance_table,
     scenario_table,
@@ -82,7 +86,7 @@ class _Report(FPDF):
 
 
 def render_pdf(content: ReportContent) -> bytes:
-    """The whole report as PDF bytes: summary, KPIs, warnings, maps, ROI with charts and trace, provenance."""
+    """The whole report as PDF bytes: summary, KPIs (and DiD), warnings, maps, ROI with charts and trace, provenance."""
     pdf = _Report(content.title)
     pdf.add_page()
     charts = {c.key: c for c in chart_specs(content)}
@@ -162,6 +166,10 @@ def _kpis(pdf: _Report, content: ReportContent, charts: dict[str, ChartSpec]) ->
     _table(pdf, kpi_table(content), (30, 17, 17, 18, 30, 15, 53), size=7.5)
     if "chart-kpis" in charts:
         _chart(pdf, charts["chart-kpis"])
+    if has_control(content):
+        _heading(pdf, DID_TITLE)
+        _paragraph(pdf, DID_NOTE, size=9)
+        _table(pdf, did_table(content), (30, 18, 18, 20, 28, 66), size=7.5)
     _heading(pdf, "KPI definitions", size=11)
     for k in content.kpis:
         pdf.set_font(pdf.family, "B", 8.5)

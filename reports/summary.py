@@ -6,24 +6,27 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from analytics.bottlenecks import format_duration
-from reports.formatting import format_money, format_months
+from reports.formatting import format_did_effect, format_did_interval, format_money, format_months
 
 if TYPE_CHECKING:
     from analytics.before_after import BeforeAfter, KpiComparison
     from analytics.kpi_catalogue import KpiSettings
     from analytics.roi import RoiEstimate
+    from analytics.stats import DiffInDiff
     from baton.models.types import TargetModel
 
 MAX_IMPROVEMENTS = 3
+MAX_DID = 2
 _WARNING_CHARS = 220
 _CYCLE = "cycle_time_"
 
 
 def executive_summary(result: BeforeAfter, roi: RoiEstimate | None) -> tuple[str, ...]:
-    """Three to five short sentences: the biggest detected improvements, what worsened, NPV and payback, a caveat.
+    """Three to six short sentences: the biggest detected improvements, what worsened, the control, NPV, a caveat.
 
     Improvements are ranked by effect size (Cliff's delta or Cohen's h, largest first; ties in catalogue
-    order), with one cycle-time KPI at most; each is quoted as its verdict with the interval.
+    order), with one cycle-time KPI at most; each is quoted as its verdict with the interval. With a control
+    group, one sentence quotes the detected differences-in-differences (catalogue order, the same limits).
     """
     improved = _ranked(result, improved=True)
     worsened = _ranked(result, improved=False)
@@ -36,6 +39,9 @@ def executive_summary(result: BeforeAfter, roi: RoiEstimate | None) -> tuple[str
         lines.append("Worsened: " + "; ".join(_clause(r) for r in worsened) + ".")
     else:
         lines.append("No KPI got detectably worse.")
+    control = _control_sentence(result)
+    if control:
+        lines.append(control)
     if roi is not None:
         lines.append(_roi_sentence(roi))
     if result.warnings:
@@ -59,6 +65,33 @@ def _clause(row: KpiComparison) -> str:
     """The verdict's change and interval only: ``cycle time (median) fell 89% (95% CI 89-90%)``."""
     text = row.verdict.rsplit(": ", 1)[0].rsplit(" from ", 1)[0]
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _control_sentence(result: BeforeAfter) -> str | None:
+    """The detected differences against the control group, e.g. ``cycle time (median) fell 30 points more``."""
+    rows = [r for r in result.rows() if r.did_verdict is not None]
+    if not rows:
+        return None
+    out: list[KpiComparison] = []
+    for r in rows:
+        if r.did is None or not r.did.detected:
+            continue
+        if not (r.key.startswith(_CYCLE) and any(o.key.startswith(_CYCLE) for o in out)):
+            out.append(r)
+    if not out:
+        return "Against the control group, no KPI changed detectably more or less than in the control group."
+    clauses = [_did_clause(r, r.did) for r in out[:MAX_DID] if r.did is not None]
+    return "Against the control group: " + "; ".join(clauses) + "."
+
+
+def _did_clause(row: KpiComparison, d: DiffInDiff) -> str:
+    """``cycle time (median) fell 30 points more (95% CI -36 to -24 points), an improvement``."""
+    name = row.name if row.name[1:2].isupper() else row.name[:1].lower() + row.name[1:]
+    moved = "fell" if d.effect < 0 else "rose"
+    judged = "an improvement" if (d.effect < 0) == (row.better == "lower") else "a deterioration"
+    amount = format_did_effect(d, row.unit).removeprefix("-")
+    interval = f"{d.confidence * 100:g}% CI {format_did_interval(d, row.unit)}"
+    return f"{name} {moved} {amount} more ({interval}), {judged}"
 
 
 def _roi_sentence(roi: RoiEstimate) -> str:

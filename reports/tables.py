@@ -1,4 +1,4 @@
-"""The tables every report format shows (KPIs, scenarios, cash flow, tornado, trace, provenance), cells formatted."""
+"""The tables every report format shows (KPIs, DiD, scenarios, cash flow, tornado, trace, provenance), cells formatted."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from analytics.verdicts import format_p
 from reports.content import KpiRow, ReportContent
 from reports.formatting import (
     format_change,
+    format_did_change,
+    format_did_effect,
+    format_did_interval,
     format_interval,
     format_kpi_value,
     format_money,
@@ -17,6 +20,15 @@ from reports.formatting import (
 
 Table = tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]
 """A table as (header cells, body rows), every cell already formatted."""
+
+DID_TITLE = "Difference-in-differences (vs control)"
+DID_NOTE = (
+    "Difference-in-differences compares the change in the changed group with the change in a control group "
+    "that was not changed over the same time, so outside shifts that hit both (season, volume, staffing) "
+    "cancel out and what remains is the effect of the change itself. Relative KPIs differ by percentage "
+    "points of change (-40% against -10% is -30 points); a difference is called only when its interval "
+    "excludes zero."
+)
 
 
 def outcome(row: KpiRow) -> str:
@@ -41,6 +53,43 @@ def kpi_table(content: ReportContent) -> Table:
         before, after = format_kpi_value(c.before, k.unit), format_kpi_value(c.after, k.unit)
         change, ci = format_change(c, k.unit), format_interval(c, k.unit)
         rows.append((k.name, before, after, change, ci, format_p(c.p_value), k.verdict))
+    return head, tuple(rows)
+
+
+def has_control(content: ReportContent) -> bool:
+    """True when the report compares against a control group (then it shows the DiD table)."""
+    return any(k.did_verdict is not None for k in content.kpis) or any(
+        s.role.startswith("control") for s in content.sources
+    )
+
+
+def did_outcome(row: KpiRow) -> str:
+    """``improved``, ``worsened`` or ``no detectable difference`` against the control group."""
+    d = row.did
+    if d is None or not d.detected:
+        return "no detectable difference"
+    return "improved" if (d.effect < 0) == (row.better == "lower") else "worsened"
+
+
+def did_table(content: ReportContent) -> Table:
+    """One row per KPI with a DiD verdict: name, each group's change, the difference, its interval, verdict."""
+    levels = {d.confidence for k in content.kpis if (d := k.did) is not None}
+    level = f"{levels.pop() * 100:g}% CI" if len(levels) == 1 else "Confidence interval"
+    head = ("KPI", "Changed group", "Control group", "Difference", level, "Verdict")
+    rows = []
+    for k in content.kpis:
+        d = k.did
+        if k.did_verdict is None:
+            continue
+        if d is None:
+            rows.append((k.name, "-", "-", "-", "-", k.did_verdict))
+            continue
+        changes = (
+            format_did_change(d.treated_change, d, k.unit),
+            format_did_change(d.control_change, d, k.unit),
+        )
+        effect, ci = format_did_effect(d, k.unit), format_did_interval(d, k.unit)
+        rows.append((k.name, *changes, effect, ci, k.did_verdict))
     return head, tuple(rows)
 
 
