@@ -12,6 +12,7 @@ import streamlit as st
 import analytics as an
 from app_pages import before_after_setup as setup
 from app_pages import before_after_state as bs
+from app_pages.compare_map import MAP_LEGEND
 from app_pages.filter_bar import explorer_or_stop
 from app_pages.roi_inputs_form import edit_inputs
 from baton.errors import BatonError
@@ -56,7 +57,7 @@ def _results(result: an.BeforeAfter) -> None:
 
 def _maps(path: str, setup: str) -> None:
     before, after = bs.maps(path, setup)
-    st.caption("Shares of cases per edge and activity; green fell, red rose, purple is new, faint is gone.")
+    st.caption(MAP_LEGEND)
     for col, title, svg in zip(st.columns(2), ("Before", "After"), (before, after), strict=True):
         col.markdown(f"**{title}**")
         col.image(svg, width="stretch")

@@ -35,6 +35,13 @@ class Change:
         return None if self.before is None or self.after is None else 100 * (self.after - self.before)
 
 
+#: How to read the two maps; shown under them in the app and in every report.
+MAP_LEGEND = (
+    "Both maps share one layout. Labels give each edge's and activity's share of cases; colour shows the "
+    "change between the periods: green fell, red rose, purple is new in this period, faint is gone from it."
+)
+
+
 def union_layout(before: EdgeMeasures, after: EdgeMeasures) -> MapLayout:
     """The layout of both maps together: activities by combined frequency, edges and starts summed.
 

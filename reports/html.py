@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 from html import escape
 
+from app_pages.compare_map import MAP_LEGEND
 from reports.charts import ChartSpec, chart_specs
 from reports.content import ReportContent
 from reports.tables import (
@@ -194,7 +195,7 @@ def _maps(content: ReportContent) -> str:
             for label, svg in (("Before", content.map_before_svg), ("After", content.map_after_svg))
             if svg
         )
-        parts.append(f"<div class='maps'>{figures}</div>")
+        parts.append(f"<p class='meta'>{escape(MAP_LEGEND)}</p><div class='maps'>{figures}</div>")
     if content.model_svg:
         parts.append(f"<h3>Target model</h3><figure class='model'>{inline_svg(content.model_svg)}</figure>")
     if not parts:

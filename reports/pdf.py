@@ -16,6 +16,7 @@ from fpdf.enums import ResourceAccessPolicy
 from fpdf.fonts import FontFace
 from lxml import etree
 
+from app_pages.compare_map import MAP_LEGEND
 from reports.charts import ChartSpec, chart_specs
 from reports.content import ReportContent
 from reports.tables import (
@@ -208,8 +209,9 @@ def _maps(pdf: _Report, content: ReportContent) -> None:
         width = (pdf.epw - 6) / len(maps)
         sizes = [_fit(svg, width, 190) for _, svg in maps]
         height = max(h for _, h in sizes)
-        _heading(pdf, "Process maps before and after", keep=height + 8)
-        top = pdf.get_y()
+        _heading(pdf, "Process maps before and after", keep=height + 20)
+        _paragraph(pdf, MAP_LEGEND, size=8)
+        top = pdf.get_y() + 2
         for i, ((label, svg), (w, h)) in enumerate(zip(maps, sizes, strict=True)):
             x = pdf.l_margin + i * (width + 6)
             pdf.set_xy(x, top)
