@@ -38,6 +38,8 @@ SOURCE_KINDS: dict[str, str | Callable[[SourceConfig], Source]] = {
     "mariadb": "connectors.sources.sql:MysqlSource",
     "temporal": "connectors.sources.temporal:TemporalSource",
     "camunda8": "connectors.sources.camunda8:Camunda8Source",
+    "camunda7": "connectors.sources.camunda7:Camunda7Source",
+    "airflow": "connectors.sources.airflow:AirflowSource",
 }
 
 CONFIG_KEYS = ("kind", "name", "settings", "mapping", "primary_key", "cursor_column", "lookback_seconds")
