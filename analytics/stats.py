@@ -169,7 +169,17 @@ def diff_in_diff(
         n_boot,
         seed,
         tuple(warnings),
+        _bootstrap_p(reps),
     )
+
+
+def _bootstrap_p(reps: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of a zero effect: twice the smaller share of replicates on either side
+    of 0 (the interval inversion: the 95% interval excludes 0 exactly when this is below 0.05)."""
+    finite = reps[np.isfinite(reps)]
+    if len(finite) == 0:
+        return float("nan")
+    return float(min(1.0, 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))))
 
 
 _DID_LABELS = ("treated before", "treated after", "control before", "control after")

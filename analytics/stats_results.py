@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -74,6 +75,7 @@ class DiffInDiff:
     n_boot: int
     seed: int
     warnings: tuple[str, ...]
+    p_value: float = math.nan  # two-sided bootstrap p-value of "no difference" (NaN: not computed)
 
     @property
     def detected(self) -> bool:

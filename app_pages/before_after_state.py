@@ -21,6 +21,7 @@ import streamlit as st
 import analytics as an
 from analytics.before_after_setup import Setup
 from analytics.roi_inputs import roi_inputs_from_dict, roi_inputs_to_dict
+from analytics.verdicts import format_p
 from app_pages import compare_map
 from app_pages import conformance_state as cs
 from app_pages.state import filtered_log
@@ -228,6 +229,7 @@ def kpi_frame(result: an.BeforeAfter) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=cols)
     if any(k.did_verdict for k in result.kpis):  # a control pair: the difference-in-differences verdicts
         frame.insert(7, "difference-in-differences", [k.did_verdict or "-" for k in result.kpis])
+        frame.insert(8, "DiD p-value", [format_p(k.did.p_value) if k.did else "-" for k in result.kpis])
     return frame
 
 

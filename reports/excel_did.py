@@ -15,9 +15,9 @@ SHEET = "Difference-in-differences"
 HEAD = (
     "KPI", "Unit of the changes", "Changed group change", "Control group change", "Unit of the difference",
     "Difference", "CI low", "CI high", "Confidence", "Cases changed before", "Cases changed after",
-    "Cases control before", "Cases control after", "Outcome", "Verdict",
+    "Cases control before", "Cases control after", "Outcome", "Verdict", "p-value",
 )  # fmt: skip
-WIDTHS = (28, 26, 16, 16, 30, 14, 12, 12, 11, 12, 12, 12, 12, 22, 80)
+WIDTHS = (28, 26, 16, 16, 30, 14, 12, 12, 11, 12, 12, 12, 12, 22, 80, 10)
 _HOURS = 3600e6
 
 
@@ -38,6 +38,7 @@ def did_sheet(wb: Any, head: Format, content: ReportContent) -> None:
         "eur": wb.add_format({"num_format": '#,##0.00 "EUR"'}),
         "num": wb.add_format({"num_format": "#,##0.00##"}),
         "int": wb.add_format({"num_format": "#,##0"}),
+        "p": wb.add_format({"num_format": "0.000"}),
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
     }
     for col, (name, width) in enumerate(zip(HEAD, WIDTHS, strict=True)):
@@ -85,6 +86,7 @@ def _did_row(ws: Worksheet, row: int, k: KpiRow, fmt: dict[str, Format]) -> None
     for col, n in enumerate(d.n, start=9):
         ws.write_number(row, col, n, fmt["int"])
     ws.write_string(row, 13, did_outcome(k))
+    _number(ws, row, 15, d.p_value, fmt["p"])
 
 
 def _number(ws: Worksheet, row: int, col: int, value: float, fmt: Format) -> None:

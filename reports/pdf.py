@@ -170,7 +170,7 @@ def _kpis(pdf: _Report, content: ReportContent, charts: dict[str, ChartSpec]) ->
     if has_control(content):
         _heading(pdf, DID_TITLE)
         _paragraph(pdf, DID_NOTE, size=9)
-        _table(pdf, did_table(content), (30, 18, 18, 20, 28, 66), size=7.5)
+        _table(pdf, did_table(content), (30, 18, 18, 20, 28, 18, 48), size=7.5)
     _heading(pdf, "KPI definitions", size=11)
     for k in content.kpis:
         pdf.set_font(pdf.family, "B", 8.5)

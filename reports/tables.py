@@ -75,21 +75,21 @@ def did_table(content: ReportContent) -> Table:
     """One row per KPI with a DiD verdict: name, each group's change, the difference, its interval, verdict."""
     levels = {d.confidence for k in content.kpis if (d := k.did) is not None}
     level = f"{levels.pop() * 100:g}% CI" if len(levels) == 1 else "Confidence interval"
-    head = ("KPI", "Changed group", "Control group", "Difference", level, "Verdict")
+    head = ("KPI", "Changed group", "Control group", "Difference", level, "p-value", "Verdict")
     rows = []
     for k in content.kpis:
         d = k.did
         if k.did_verdict is None:
             continue
         if d is None:
-            rows.append((k.name, "-", "-", "-", "-", k.did_verdict))
+            rows.append((k.name, "-", "-", "-", "-", "-", k.did_verdict))
             continue
         changes = (
             format_did_change(d.treated_change, d, k.unit),
             format_did_change(d.control_change, d, k.unit),
         )
         effect, ci = format_did_effect(d, k.unit), format_did_interval(d, k.unit)
-        rows.append((k.name, *changes, effect, ci, k.did_verdict))
+        rows.append((k.name, *changes, effect, ci, format_p(d.p_value), k.did_verdict))
     return head, tuple(rows)
 
 

@@ -18,7 +18,7 @@ from analytics.before_after import BeforeAfter, compare_before_after
 from analytics.before_after_setup import CutoverSetup
 from analytics.kpi_catalogue import KpiSettings
 from analytics.stats import DiffInDiff
-from analytics.verdicts import did_verdict
+from analytics.verdicts import did_verdict, format_p
 from baton.filters import CaseAttribute
 from reports.build import ReportRequest, build_report
 from reports.content import ReportContent
@@ -93,8 +93,11 @@ def _expected_cells(direct: BeforeAfter) -> list[tuple[str, ...]]:
             format_did_change(d.control_change, d, r.unit),
         )
         rows.append(
-            (r.name, *changes, format_did_effect(d, r.unit), format_did_interval(d, r.unit), r.did_verdict)
-        )
+            (
+                r.name, *changes, format_did_effect(d, r.unit), format_did_interval(d, r.unit),
+                format_p(d.p_value), r.did_verdict,
+            )
+        )  # fmt: skip
     return rows
 
 
@@ -138,6 +141,7 @@ def test_kpi_rows_carry_compare_before_afters_did(
         "Control group",
         "Difference",
         "95% CI",
+        "p-value",
         "Verdict",
     )
 
@@ -178,6 +182,7 @@ def test_excel_did_sheet_holds_the_values_with_units(
         assert got[4] in ("percentage points of relative change", "percentage points")
         assert got[5:8] == pytest.approx((d.effect * 100, d.ci[0] * 100, d.ci[1] * 100))
         assert got[8] == 0.95 and got[9:13] == d.n and got[14] == r.did_verdict
+        assert got[15] == pytest.approx(d.p_value)
     assert rows["Work in progress"][13] == "improved"
 
 

@@ -167,6 +167,20 @@ def test_diff_in_diff_without_effect_is_not_detected() -> None:
     d = diff_in_diff(*groups, n_boot=500, seed=1)
     assert d.ci[0] < 0 < d.ci[1] and not d.detected
     assert did_verdict("cycle time", d).startswith("No detectable difference in cycle time")
+    assert d.p_value > 0.05
+
+
+def test_diff_in_diff_p_value_agrees_with_its_interval() -> None:
+    """The bootstrap p-value is below 0.05 exactly when the 95% interval excludes 0 (interval inversion),
+    and a large effect gives the smallest p the resamples can show (0: no replicate reaches 0)."""
+    rng = np.random.default_rng(7)
+    for shift in (0.0, 0.03, 0.06, 0.1, 0.2, 0.4):
+        groups = [rng.lognormal(4, 0.7, 600) * s for s in (1.0, 1.0 - shift, 1.0, 1.0)]
+        d = diff_in_diff(*groups, n_boot=800, seed=3)
+        assert 0 <= d.p_value <= 1
+        if abs(d.p_value - 0.05) > 0.01:  # away from the boundary, where quantile interpolation may differ
+            assert d.detected == (d.p_value < 0.05), (shift, d.ci, d.p_value)
+    assert d.p_value == 0.0 and d.detected
 
 
 def test_case_mix_shift_hand_example() -> None:
