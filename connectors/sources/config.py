@@ -40,6 +40,8 @@ SOURCE_KINDS: dict[str, str | Callable[[SourceConfig], Source]] = {
     "camunda8": "connectors.sources.camunda8:Camunda8Source",
     "camunda7": "connectors.sources.camunda7:Camunda7Source",
     "airflow": "connectors.sources.airflow:AirflowSource",
+    "jira": "connectors.sources.jira:JiraSource",
+    "servicenow": "connectors.sources.servicenow:ServiceNowSource",
 }
 
 CONFIG_KEYS = ("kind", "name", "settings", "mapping", "primary_key", "cursor_column", "lookback_seconds")
