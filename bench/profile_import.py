@@ -15,7 +15,7 @@ from unittest import mock
 
 import baton
 import baton.api
-from baton.store import ingest
+from baton.store import fastwrite, ingest
 
 
 def _timed(marks: dict[str, float], name: str, fn: Any) -> Any:
@@ -40,6 +40,14 @@ def profile(path: Path, workspace: str | None) -> dict[str, Any]:
         mock.patch.object(baton.api, "resolve_mapping", _timed(marks, "mapping", baton.api.resolve_mapping)),
         mock.patch.object(
             ingest, "prepare_fast", _timed(marks, "fast-path codes and sort", ingest.prepare_fast)
+        ),
+        mock.patch.object(
+            fastwrite, "_insert_events", _timed(marks, "  events insert (thread)", fastwrite._insert_events)
+        ),
+        mock.patch.object(
+            fastwrite,
+            "_variants_and_cases",
+            _timed(marks, "  variants and cases arrays", fastwrite._variants_and_cases),
         ),
     ):
         report = ws.import_file(
