@@ -39,9 +39,9 @@ def pull_once(config_path: Path, workspace: Path) -> LoadReport:
     from baton.api import open_workspace
     from connectors.sources.config import build_source, read_source_config
 
-    source = build_source(read_source_config(config_path))
+    build_source(read_source_config(config_path))  # a bad config fails before the workspace is opened
     with open_workspace(workspace) as ws:
-        return ws.pull(source)
+        return ws.pull(config_path)  # a failure is recorded with the config's secrets masked
 
 
 def safe_message(exc: BaseException, config_path: Path) -> str:
