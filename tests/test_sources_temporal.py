@@ -170,7 +170,7 @@ def test_config_file_builds_the_source(folder: Path, tmp_path: Path) -> None:
         ("workflow_id", "run_id", "scheduled_event_id"),
         "changed_at",
     )
-    assert built.describe() == {"kind": "temporal", "folder": str(folder), "pattern": "*.json*"}
+    assert built.describe() == {"kind": "temporal", "folder": str(folder), "pattern": "*.*json*"}
     assert [s.name for s in built.discover()] == [
         "activity_instances",
         "order-1.json",

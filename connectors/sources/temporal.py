@@ -204,7 +204,7 @@ class TemporalSource:
     """Activity instances of the Temporal workflow histories exported into a folder (see the module doc)."""
 
     kind: ClassVar[str] = "temporal"
-    default_pattern: ClassVar[str] = "*.json*"
+    default_pattern: ClassVar[str] = "*.*json*"
 
     def __init__(self, config: SourceConfig, settings: FolderSettings) -> None:
         self.name = config.name
@@ -221,7 +221,7 @@ class TemporalSource:
 
     @classmethod
     def from_config(cls, config: SourceConfig) -> Self:
-        """Build from settings ``folder`` (required) and ``pattern`` (default ``*.json*``)."""
+        """Build from settings ``folder`` (required) and ``pattern`` (default ``*.*json*``: .json, .jsonl, .ndjson)."""
         return cls(config, folder_settings(config, cls.default_pattern))
 
     def check(self) -> None:
