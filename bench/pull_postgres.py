@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 DSN = "postgresql://postgres@127.0.0.1:5432/test"
 TABLE = "bench_pull_events"
+MEMORY_LIMIT = os.environ.get("BATON_BENCH_MEMORY_LIMIT", "")  # e.g. 256MB: DuckDB's cap during the pull
 
 _CREATE = f"""
 DROP TABLE IF EXISTS {TABLE};
@@ -71,6 +73,8 @@ def one_pull(batch_size: int, out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
         ws = open_workspace(Path(tmp) / "ws.duckdb")
+        if MEMORY_LIMIT:
+            ws.cursor().execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         report = ws.pull(source)
         ws.close()
         seconds = time.perf_counter() - began
