@@ -97,6 +97,7 @@ def measure(rows: int, batch_size: int, runs: int) -> dict[str, float]:
         "median_s": statistics.median(r["seconds"] for r in results),
         "runs_s": [round(r["seconds"], 2) for r in results],
         "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+        "duckdb_memory_limit": MEMORY_LIMIT or "default",
     }
 
 
