@@ -200,7 +200,9 @@ class PullJobs:
         config: SourceConfig | None = None
         try:
             config = read_source_config(config_path)
-            report = ws.pull(config_path)  # records a failure in source_failures, secrets masked
+            # records a failure in source_failures, secrets masked; no memory cap: DuckDB's limit is per
+            # database, and the app's other sessions share this one while the pull runs
+            report = ws.pull(config_path, bound_memory=False)
         except Exception as exc:  # noqa: BLE001 - any failure is shown on the page, never lost in a thread
             if not isinstance(exc, BatonError):
                 _log.exception("pull of source %r from %s failed", name, config_path)

@@ -118,13 +118,16 @@ class Workspace(_StoreWorkspace):
             progress=progress,
         )
 
-    def pull(self, source: PullSource | str | Path, *, progress: Progress | None = None) -> LoadReport:
+    def pull(
+        self, source: PullSource | str | Path, *, progress: Progress | None = None, bound_memory: bool = True
+    ) -> LoadReport:
         """Pull a source system into the log named after it: only rows since the last pull, in one transaction.
 
         Args:
             source: a source config file (``sources/orders.yaml``, see ``connectors.sources.config``) or a
                 connector object (``connectors.sources.base.Source``).
             progress: called with (stage, share done).
+            bound_memory: run under ``BATON_PULL_MEMORY_LIMIT`` (256MB by default; see ``baton.store.pull``).
 
         Returns:
             The LoadReport (rows read, inserted, updated, rejected by reason, cursor before and after); the
@@ -133,9 +136,10 @@ class Workspace(_StoreWorkspace):
         if isinstance(source, str | Path):
             config = read_source_config(source)
             return pull(
-                self, build_source(config), progress=progress, mask=lambda text: mask_secrets(text, config)
-            )
-        return pull(self, source, progress=progress)
+                self, build_source(config), progress=progress, mask=lambda text: mask_secrets(text, config),
+                bound_memory=bound_memory,
+            )  # fmt: skip
+        return pull(self, source, progress=progress, bound_memory=bound_memory)
 
 
 def default_log_name(path: Path) -> str:

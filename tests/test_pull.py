@@ -467,3 +467,115 @@ def test_secrets_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     config = SourceConfig(kind="postgres", name="o", settings={"password_env": "TEST_PG_PASSWORD"})
     text = "connect postgresql://baton:s3cr3t!@db/erp failed; password s3cr3t! rejected"
     assert mask_secrets(text, config) == "connect postgresql://baton:***@db/erp failed; password *** rejected"
+
+
+def _log_tables(ws: Workspace, name: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of one log without its id: events, cases, variants, activities, attributes, rejects."""
+    log_id, cur = ws.info(name).log_id, ws.cursor()
+    queries = {
+        "events": f"SELECT * EXCLUDE (log_id) FROM events_{log_id} ORDER BY event_order",
+        "cases": f"SELECT * EXCLUDE (log_id) FROM cases WHERE log_id = {log_id} ORDER BY case_index",
+        "variants": f"SELECT * EXCLUDE (log_id) FROM variants WHERE log_id = {log_id} ORDER BY variant_id",
+        "activities": f"SELECT * EXCLUDE (log_id) FROM activities WHERE log_id = {log_id} ORDER BY 1",
+        "event_attributes": f"SELECT * FROM attr_event_{log_id} ORDER BY 1",
+        "case_attributes": f"SELECT * FROM attr_case_{log_id} ORDER BY 1",
+        "rejects": f"SELECT source_row, reason FROM rejects WHERE log_id = {log_id} ORDER BY 1",
+        "quality": f"SELECT check_name, count FROM quality WHERE log_id = {log_id} ORDER BY 1",
+    }
+    return {t: [tuple(r) for r in cur.execute(sql).fetchall()] for t, sql in queries.items()}
+
+
+@pytest.mark.parametrize(
+    ("fast_rows", "defects", "path_taken"),
+    [(0, True, "general"), (0, False, "general"), (10**6, False, "fast")],
+)
+def test_pulled_log_equals_the_same_rows_imported_from_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_rows: int, defects: bool, path_taken: str
+) -> None:
+    """A pull rebuilt from a relation (general SQL path) or an Arrow table (fast path) stores exactly the log
+    the normal import makes of the same rows in cursor order (ties, a case and an event attribute; with
+    defects a duplicate event and a missing activity too); the pull's memory limit is reset afterwards."""
+    import pyarrow.parquet as pq
+
+    from baton.store import pull as pull_module
+    from baton.store.ingest import SourceData, import_table
+    from baton.store.staging import ImportOptions
+    from connectors import read_source
+
+    monkeypatch.setattr(pull_module, "FAST_REBUILD_ROWS", fast_rows)
+    monkeypatch.delenv(pull_module.FAST_REBUILD_ROWS_ENV, raising=False)
+    rows = [row(i, f"c{i % 3}", "ABCD"[i % 4], updated=40 - i // 2) for i in range(1, 25)]
+    rows[5]["at"] = rows[2]["at"]  # same case c0 and time as row 3: a tie
+    if defects:
+        rows.append({**rows[3], "id": 90, "updated": 50})  # the same event again under another key
+        rows.append({**row(91, "c1", "A"), "step": None})  # rejected: missing activity
+    for r in rows:
+        r["region"], r["amount"] = f"region-{r['case']}", r["id"] * 1.5
+    extra = {"region": pa.string(), "amount": pa.float64()}
+    source = ListSource(rows=rows, batch_size=5, extra_columns=extra)
+    ws = Workspace.open(tmp_path / "ws.duckdb")
+    limit_sql = "SELECT current_setting('memory_limit')"
+    default_limit = ws.cursor().execute(limit_sql).fetchall()[0][0]
+    report = ws.pull(source)
+    assert report.log is not None and report.log.detected["import_path"] == path_taken
+    assert ws.cursor().execute(limit_sql).fetchall()[0][0] == default_limit
+    path = tmp_path / "same_rows.parquet"
+    schema = pa.schema([*SCHEMA, *(pa.field(n, t) for n, t in extra.items())])
+    pq.write_table(
+        pa.Table.from_pylist(sorted(rows, key=lambda r: (r["updated"], r["id"])), schema=schema), path
+    )
+    raw = read_source(path)
+    data = SourceData(str(path), raw.format, raw.table, raw.checksum, raw.detected)
+    imported = import_table(
+        ws, data, name="from_file", mapping=source.mapping, options=ImportOptions(fast_path=False)
+    )
+    pulled = _log_tables(ws, "orders")
+    expected = (26, 24, 2) if defects else (24, 24, 0)
+    assert (imported.rows_read, imported.events, imported.rows_rejected) == expected
+    assert (report.log.rows_read, report.log.events, report.log.rows_rejected) == expected
+    assert pulled["rejects"] == ([(25, "duplicate_event"), (26, "missing_activity")] if defects else [])
+    assert pulled == _log_tables(ws, "from_file")
+    log_id = ws.info("orders").log_id
+    attr_case = ws.cursor().execute(f"DESCRIBE attr_case_{log_id}").fetchall()
+    assert [c[0] for c in attr_case] == ["case_index", "region"]
+
+
+@dataclass
+class LimitSpy(ListSource):
+    """A source that records the workspace's DuckDB memory limit while it is read."""
+
+    ws: Workspace | None = None
+    seen: list[str] = field(default_factory=list)
+
+    def read(self, cursor: Any) -> Iterator[pa.RecordBatch]:
+        """Record the limit, then read as ListSource does."""
+        assert self.ws is not None
+        self.seen.append(self.ws.cursor().execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        yield from super().read(cursor)
+
+
+def test_pull_bounds_duckdb_memory_unless_the_user_set_a_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file workspace pulls under 256MB (244.1 MiB) or BATON_PULL_MEMORY_LIMIT and gets its default back;
+    a limit the user set is kept; a malformed variable is refused, naming it."""
+    monkeypatch.delenv("BATON_PULL_MEMORY_LIMIT", raising=False)
+    ws = Workspace.open(tmp_path / "ws.duckdb")
+    limit_sql = "SELECT current_setting('memory_limit')"
+    default = ws.cursor().execute(limit_sql).fetchall()[0][0]
+    source = LimitSpy(ws=ws)
+    ws.pull(source)
+    monkeypatch.setenv("BATON_PULL_MEMORY_LIMIT", "1GB")
+    ws.pull(source)
+    assert source.seen == ["244.1 MiB", "953.6 MiB"]
+    assert ws.cursor().execute(limit_sql).fetchall()[0][0] == default
+    ws.cursor().execute("SET memory_limit = '2GB'")
+    ws.pull(source)
+    assert source.seen[-1] == "1.8 GiB"
+    ws.cursor().execute("RESET memory_limit")
+    ws.pull(source, bound_memory=False)  # the app: other sessions share the database, so no cap
+    assert source.seen[-1] == default
+    monkeypatch.setenv("BATON_PULL_MEMORY_LIMIT", "lots")
+    with pytest.raises(WorkspaceError, match="BATON_PULL_MEMORY_LIMIT='lots' is not a memory size"):
+        ws.pull(source)
+    assert ws.cursor().execute(limit_sql).fetchall()[0][0] == default

@@ -24,10 +24,13 @@ def split_attributes(
     if not columns:
         return [], []
     q = s.quote_identifier
+    # at most one distinct value in a case <=> its min equals its max: cheaper than count(DISTINCT), and an
+    # aggregate DuckDB can spill under its memory limit (a pull's rebuild)
     per_case = ", ".join(
-        f"count(DISTINCT r.{q(c)}) AS n{i}, count(r.{q(c)}) AS v{i}" for i, c in enumerate(columns)
+        f"min(r.{q(c)}) IS NOT DISTINCT FROM max(r.{q(c)}) AS n{i}, count(r.{q(c)}) AS v{i}"
+        for i, c in enumerate(columns)
     )
-    outer = ", ".join(f"max(n{i}) <= 1 AND sum(v{i}) > 0" for i in range(len(columns)))
+    outer = ", ".join(f"bool_and(n{i}) AND sum(v{i}) > 0" for i in range(len(columns)))
     sql = (
         f"SELECT {outer} FROM (SELECT {per_case} FROM {RAW} r "  # noqa: S608
         f"JOIN merged m ON m.source_row = r.{SOURCE_ROW} GROUP BY m.{s.CASE_ID})"

@@ -91,6 +91,10 @@ class SourceData:
 
     Not frozen: once the fast path has encoded the mapped columns, the pipeline replaces ``table`` by the
     columns still needed (attributes and source rows) so the large text columns are freed mid-import.
+
+    With ``relation_sql`` (a SELECT giving the source columns and ``SOURCE_ROW``) the rows stay in DuckDB:
+    ``table`` holds only their (empty) schema, staging reads the SELECT as a view and takes the general SQL
+    path, which works under DuckDB's memory limit (a pull's rebuild: memory independent of the table size).
     """
 
     path: str
@@ -99,6 +103,7 @@ class SourceData:
     checksum: str
     detected: dict[str, Any]
     case_attributes: tuple[str, ...] = ()
+    relation_sql: str | None = None
 
 
 def import_table(
@@ -125,7 +130,7 @@ def import_table(
             staged = _stage(in_transaction, source, mapping, options, tick)
             report = _run(in_transaction, source, name, mapping, options, staged, tick, began)
         finally:
-            _drop_temp_in_transaction(in_transaction)
+            _drop_temp_in_transaction(in_transaction, relation=source.relation_sql is not None)
         tick("done", 1.0)
         return report
     with ws.write_lock():
@@ -142,7 +147,7 @@ def import_table(
                 cur.execute("ROLLBACK")
                 raise
         finally:
-            _drop_temp(cur)
+            _drop_temp(cur, relation=source.relation_sql is not None)
     tick("done", 1.0)
     return report
 
@@ -164,7 +169,10 @@ def _stage(
     tick: Progress,
 ) -> _Staged:
     """Register the source, parse and classify its rows; on the fast path, free the encoded columns."""
-    cur.register(RAW, source.table)
+    if source.relation_sql is None:
+        cur.register(RAW, source.table)
+    else:
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {RAW} AS {source.relation_sql}")
     tick("validating rows", 0.1)
     detected: dict[str, Any] = dict(source.detected)
     unpaired, fast = _stage_rows(cur, source, mapping, options, detected)
@@ -203,7 +211,9 @@ def _run(
     rejected = int(q.fetch_scalar(cur, "SELECT count(*) FROM stg WHERE reason IS NOT NULL"))
     findings = collect_findings(cur, log_id, unpaired_starts=unpaired, notes=[])
     store_findings(cur, log_id, findings)
-    rows_read = source.table.num_rows
+    rows_read = source.table.num_rows  # a relation's rows: ``stg`` holds one per source row (general path)
+    if source.relation_sql is not None:
+        rows_read = int(q.fetch_scalar(cur, "SELECT count(*) FROM stg"))
     cur.execute(q.insert_log(log_id), {
         "log_id": log_id, "name": name, "source": source.path, "source_format": source.format,
         "mapping": json.dumps({"mapping": mapping, "source_timezone": options.source_timezone,
@@ -243,7 +253,7 @@ def _stage_rows(
             options=options, source_name=source.path,
         )  # fmt: skip
     fast = None
-    if options.fast_path and start_sql is None:
+    if options.fast_path and start_sql is None and source.relation_sql is None:
         iso = detected["timestamp"].get("family") == "iso" and options.timestamp_format is None
         fast = prepare_fast(cur, source.table, mapping, ts_sql, params, iso_text=iso)
     detected["import_path"] = "fast" if fast is not None else "general"
@@ -329,15 +339,23 @@ def _raise_nothing_loaded(cur: duckdb.DuckDBPyConnection, path: str, mapping: di
     )
 
 
-def _drop_temp(cur: duckdb.DuckDBPyConnection) -> None:
+def _drop_temp(cur: duckdb.DuckDBPyConnection, *, relation: bool = False) -> None:
     # Best effort: after a failed import this must not hide the original error.
     with contextlib.suppress(duckdb.Error):
         for t in ("stg", "merged", "case_map", "case_seq"):
             cur.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        _drop_raw(cur, relation=relation)
+
+
+def _drop_raw(cur: duckdb.DuckDBPyConnection, *, relation: bool) -> None:
+    """Drop the raw source: the view over a relation, else the registered Arrow table."""
+    if relation:
+        cur.execute(f"DROP VIEW IF EXISTS temp.{RAW}")
+    else:
         cur.unregister(RAW)
 
 
-def _drop_temp_in_transaction(cur: duckdb.DuckDBPyConnection) -> None:
+def _drop_temp_in_transaction(cur: duckdb.DuckDBPyConnection, *, relation: bool = False) -> None:
     """Drop the staging objects by their actual kind: inside a transaction a failed DROP would abort it."""
     with contextlib.suppress(duckdb.Error):  # after a failed import the caller rolls back anyway
         names = ["stg", "merged", "case_map", "case_seq"]
@@ -348,4 +366,4 @@ def _drop_temp_in_transaction(cur: duckdb.DuckDBPyConnection) -> None:
             ).fetchall()
             for (obj,) in found:
                 cur.execute(f"DROP {kind} IF EXISTS temp.{obj}")
-        cur.unregister(RAW)
+        _drop_raw(cur, relation=relation)

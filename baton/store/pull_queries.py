@@ -36,6 +36,7 @@ LIST_LOADS: Final = (
     f"SELECT l.* EXCLUDE (source_id) FROM {s.SOURCE_LOADS} l "  # noqa: S608
     f"JOIN {s.SOURCE_STATE} st USING (source_id) WHERE st.name = ? ORDER BY l.load_no"
 )
+MEMORY_LIMIT: Final = "SELECT current_setting('memory_limit')"
 TABLE_EXISTS: Final = "SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = ? AND NOT temporary"
 COPY_REJECTS: Final = (
     f"INSERT INTO {s.REJECTS} SELECT $log_id, source_row, reason, 'pull ' || load_no, raw "  # noqa: S608
@@ -142,12 +143,15 @@ def upsert(source_id: int, columns: Sequence[str], rows: str, *, replace: bool) 
     return f"{verb} INTO {s.source_rows_table(source_id)} ({', '.join(_q(columns))}) {rows}"  # noqa: S608
 
 
-def read_back(source_id: int, key: Sequence[str], cursor: str, source_row: str) -> str:
-    """A source's stored rows in cursor order, numbered 1.. as the import pipeline's source rows."""
+def read_back(
+    source_id: int, key: Sequence[str], cursor: str, source_row: str, *, ordered: bool = True
+) -> str:
+    """A source's stored rows numbered 1.. in cursor order as the import pipeline's source rows; sorted so
+    unless ``ordered`` is false (a relation read by SQL needs the numbers, not the order)."""
     order = ", ".join(_q([cursor, *key]))
     return (
         f"SELECT *, row_number() OVER (ORDER BY {order}) AS {s.quote_identifier(source_row)} "  # noqa: S608
-        f"FROM {s.source_rows_table(source_id)} ORDER BY {order}"
+        f"FROM {s.source_rows_table(source_id)}" + (f" ORDER BY {order}" if ordered else "")
     )
 
 

@@ -160,15 +160,10 @@ def build_staging(
         END AS reason
         FROM m
     )
-    SELECT * EXCLUDE (reason), CASE
-        WHEN reason IS NULL AND row_number() OVER (
-            PARTITION BY reason IS NULL, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP},
-                         {s.RESOURCE}, {s.LIFECYCLE}
-            ORDER BY source_row) > 1 THEN 'duplicate_event'
-        ELSE reason END AS reason
-    FROM r
+    SELECT * FROM r
     """  # noqa: S608 - identifiers from schema or quoted source names; values bound
     cur.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})  # unused names are an error
+    _mark_duplicates(cur)
     if fast and text_timestamps:
         # every value parsed on the fast path, so none is blank; trim() over all rows would cost seconds
         raw_ts = f"CAST({s.quote_identifier(mapping['timestamp_key'])} AS VARCHAR)"
@@ -176,6 +171,26 @@ def build_staging(
         cur.execute(_ZONES.format(src=src))
     else:
         cur.execute(_ZONES.format(src="stg"))
+
+
+_EVENT_COLUMNS = f"{s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}"
+_ANY_DUPLICATE = f"""
+SELECT count(*) FROM (SELECT 1 FROM stg WHERE reason IS NULL GROUP BY {_EVENT_COLUMNS} HAVING count(*) > 1)
+"""  # noqa: S608
+_MARK_DUPLICATES = f"""
+UPDATE stg SET reason = 'duplicate_event' WHERE source_row IN (
+    SELECT source_row FROM stg WHERE reason IS NULL
+    QUALIFY row_number() OVER (PARTITION BY {_EVENT_COLUMNS} ORDER BY source_row) > 1)
+"""  # noqa: S608
+
+
+def _mark_duplicates(cur: duckdb.DuckDBPyConnection) -> None:
+    """Reject a loadable row repeating an earlier one (by source row) in every event column.
+
+    The window that finds them costs more than grouping, so it runs only when grouping found a repeat.
+    """
+    if cur.execute(_ANY_DUPLICATE).fetchall()[0][0]:
+        cur.execute(_MARK_DUPLICATES)
 
 
 # Offsets as written in the source text ('+01:00', 'Z', none): more than one means mixed zones.
