@@ -245,6 +245,27 @@ class MariadbHarness(MysqlHarness):
     kind = "mariadb"
 
 
+class AdbcHarness(SqliteHarness):
+    """The SQLite file of the sqlite harness, read through the ADBC SQLite driver (kind adbc, read-only URI)."""
+
+    kind, engine, bad = "adbc", "sqlite", "missing-file"
+
+    def config(self, tmp_path: Path) -> Path:
+        pytest.importorskip(
+            "adbc_driver_sqlite", reason="pip install adbc-driver-sqlite for the adbc harness"
+        )
+        path = super().config(tmp_path)
+        doc = json.loads(path.read_text("utf-8"))
+        settings = {k: v for k, v in doc["settings"].items() if k != "path"}
+        settings.update(driver="adbc_driver_sqlite", uri=f"file:{self.path}?mode=ro")
+        return self.write(
+            path, settings, **{k: v for k, v in doc.items() if k not in ("kind", "name", "settings")}
+        )
+
+    def bad_credentials(self, path: Path) -> Path:
+        return self.rewrite(path, uri=f"file:{path.parent / 'missing' / 'events.db'}?mode=ro")
+
+
 # ---- Camunda 7 and Airflow (PostgreSQL schemas) ---------------------------------------------------------
 class Camunda7Harness(Harness):
     """A small seeded Camunda 7 history (6 loan applications) in its own PostgreSQL schema; batches of 4."""
@@ -518,6 +539,6 @@ class ServiceNowHarness(RestHarness):
 
 HARNESSES: dict[str, type[Harness]] = {
     h.kind: h
-    for h in (SqliteHarness, PostgresHarness, MysqlHarness, MariadbHarness, Camunda7Harness, AirflowHarness,
-              TemporalHarness, Camunda8Harness, JiraHarness, ServiceNowHarness)
+    for h in (SqliteHarness, AdbcHarness, PostgresHarness, MysqlHarness, MariadbHarness, Camunda7Harness,
+              AirflowHarness, TemporalHarness, Camunda8Harness, JiraHarness, ServiceNowHarness)
 }  # fmt: skip

@@ -36,6 +36,7 @@ SOURCE_KINDS: dict[str, str | Callable[[SourceConfig], Source]] = {
     "postgres": "connectors.sources.sql:PostgresSource",
     "mysql": "connectors.sources.sql:MysqlSource",
     "mariadb": "connectors.sources.sql:MysqlSource",
+    "adbc": "connectors.sources.sql:AdbcSource",
     "temporal": "connectors.sources.temporal:TemporalSource",
     "camunda8": "connectors.sources.camunda8:Camunda8Source",
     "camunda7": "connectors.sources.camunda7:Camunda7Source",

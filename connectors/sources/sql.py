@@ -1,4 +1,4 @@
-"""SQL database sources (PostgreSQL, MySQL/MariaDB, SQLite): a table or a bound-parameter query, streamed.
+"""SQL database sources (PostgreSQL, MySQL/MariaDB, SQLite, any ADBC driver): a table or a bound query, streamed.
 
 Example config (``baton pull sources/orders.yaml``)::
 
@@ -15,6 +15,7 @@ the cursor and the params are always bound by the driver, never formatted into t
 
 from __future__ import annotations
 
+from connectors.sources.sql_adbc import AdbcSource
 from connectors.sources.sql_base import SqlSource
 from connectors.sources.sql_mysql import MysqlSource
 from connectors.sources.sql_postgres import PostgresSource
@@ -22,9 +23,9 @@ from connectors.sources.sql_sqlite import SqliteSource
 
 #: kind -> connector class, for the source registry.
 SQL_SOURCES: dict[str, type[SqlSource]] = {
-    cls.kind: cls for cls in (PostgresSource, MysqlSource, SqliteSource)
+    cls.kind: cls for cls in (PostgresSource, MysqlSource, SqliteSource, AdbcSource)
 }
 #: MariaDB speaks the MySQL protocol.
 SQL_SOURCES["mariadb"] = MysqlSource
 
-__all__ = ["SQL_SOURCES", "MysqlSource", "PostgresSource", "SqlSource", "SqliteSource"]
+__all__ = ["SQL_SOURCES", "AdbcSource", "MysqlSource", "PostgresSource", "SqlSource", "SqliteSource"]
