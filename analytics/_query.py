@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from baton import schema as s
+from baton.errors import EngineError
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from baton.engine.base import Engine
     from baton.log import EventLog
 
 _NAMES = f"SELECT {s.ACTIVITY_CODE}, {s.ACTIVITY} FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
@@ -24,7 +26,10 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class LogQuery:
-    """One cursor on a log's selection: every query runs as ``WITH c AS (cases), e AS (events) <body>``."""
+    """One engine on a log's selection: every query runs as ``WITH c AS (cases), e AS (events) <body>``.
+
+    The engine is DuckDB for a workspace log and Spark for a `SparkWorkspace` log; the SQL is the same.
+    """
 
     def __init__(self, log: EventLog) -> None:
         sel = log.selection()
@@ -32,22 +37,39 @@ class LogQuery:
         self._params = dict(sel.params)
         self.log_id = log.log_id
         self.filtered = sel.filtered
-        self.cursor: duckdb.DuckDBPyConnection = log.cursor()
-        self.cursor.execute("SET TimeZone = 'UTC'")  # period boundaries (date_trunc) are UTC days
+        self.engine: Engine = log.engine()
+
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB cursor, for analytics that run on DuckDB only (EngineError on Spark)."""
+        cursor = getattr(self.engine, "cursor", None)
+        if cursor is None:
+            raise EngineError(
+                f"this analytic runs on DuckDB only; it is not covered on {self.engine.name.title()} "
+                "(docs/scale-out.md lists what runs where)"
+            )
+        return cursor
+
+    @property
+    def local(self) -> duckdb.DuckDBPyConnection:
+        """DuckDB for SQL over fetched results (registered Arrow tables), whatever the engine."""
+        return self.engine.local
+
+    def registered(self, name: str, table: pa.Table) -> Any:
+        """Context manager: ``table`` is readable as ``name`` by this log's SQL while it is open."""
+        return self.engine.registered(name, table)
 
     def rows(self, body: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Rows of ``body`` (a SELECT over the CTEs ``c`` and ``e``) with the selection's parameters."""
-        return self.cursor.execute(self._prefix + body, {**self._params, **(params or {})}).fetchall()
+        return self.engine.rows(self._prefix + body, {**self._params, **(params or {})})
 
     def arrow(self, body: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Result of ``body`` as an Arrow table (zero-copy from DuckDB)."""
-        return self.cursor.sql(
-            self._prefix + body, params={**self._params, **(params or {})}
-        ).to_arrow_table()
+        return self.engine.arrow(self._prefix + body, {**self._params, **(params or {})})
 
     def attribute_types(self) -> tuple[dict[str, str], dict[str, str]]:
         """The log's further attributes and their DuckDB types: (event attributes, case attributes)."""
-        rows = self.cursor.execute(_ATTRIBUTE_TYPES, {"log_id": self.log_id}).fetchall()
+        rows = self.engine.rows(_ATTRIBUTE_TYPES, {"log_id": self.log_id})
         if not rows:
             return {}, {}
         event_attrs, case_attrs = (json.loads(v) for v in rows[0])
@@ -55,7 +77,7 @@ class LogQuery:
 
     def names(self) -> dict[int, str]:
         """Activity code -> name for this log (a small table, joined last in Python)."""
-        return dict(self.cursor.execute(_NAMES, {"log_id": self.log_id}).fetchall())
+        return dict(self.engine.rows(_NAMES, {"log_id": self.log_id}))
 
     def has_start_timestamps(self) -> bool:
         """Whether any selected event carries a start timestamp."""

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from analytics.kpi_catalogue import KpiSettings
 
 Spanning = Literal["exclude", "before"]
-_CATALOG = f"SELECT first_timestamp, last_timestamp FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
-_VARIANTS = f"SELECT {s.VARIANT_ID}, activity_codes FROM {s.VARIANTS} WHERE {s.LOG_ID} = ?"  # noqa: S608
-_NAMES = f"SELECT {s.ACTIVITY_CODE}, {s.ACTIVITY} FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = ?"  # noqa: S608
+_CATALOG = f"SELECT first_timestamp, last_timestamp FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
+_VARIANTS = f"SELECT {s.VARIANT_ID}, activity_codes FROM {s.VARIANTS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
+_NAMES = f"SELECT {s.ACTIVITY_CODE}, {s.ACTIVITY} FROM {s.ACTIVITIES} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 _NOT_AVAILABLE = "not available: "
 _FREQ = {"day": "D", "week": "W-SUN", "month": "M"}  # pandas periods: UTC days, weeks from Monday, months
 
@@ -56,7 +56,7 @@ def _check_control(control: object) -> None:
 
 def log_span(log: EventLog) -> tuple[datetime, datetime]:
     """The first and last timestamp of the whole stored log (its catalog row; filters aside)."""
-    rows = log.cursor().execute(_CATALOG, [log.log_id]).fetchall()
+    rows = log.engine().rows(_CATALOG, {"log_id": log.log_id})
     if not rows or rows[0][0] is None:
         raise FilterError(f"log {log.name!r} has no events (or was deleted); import it again")
     return rows[0][0], rows[0][1]
@@ -222,12 +222,9 @@ class Side:
 
     def variant_labels(self) -> pd.Series:
         """Each complete case's variant as its activity sequence (comparable across logs)."""
-        cur = self.log.cursor()
-        names = dict(cur.execute(_NAMES, [self.log.log_id]).fetchall())
-        seqs = {
-            vid: " > ".join(names[c] for c in codes)
-            for vid, codes in cur.execute(_VARIANTS, [self.log.log_id]).fetchall()
-        }
+        engine, params = self.log.engine(), {"log_id": self.log.log_id}
+        names = dict(engine.rows(_NAMES, params))
+        seqs = {vid: " > ".join(names[c] for c in codes) for vid, codes in engine.rows(_VARIANTS, params)}
         return self.complete[s.VARIANT_ID].map(seqs)
 
 

@@ -19,13 +19,19 @@ if TYPE_CHECKING:
 #: Per edge: cases in which it occurs, waiting-time statistics, the number of distinct edges; ranked by
 #: total waiting time (codes are dense by name, so ties order by activity name).
 TRANSITIONS_SQL = f"""
-SELECT {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}, count(DISTINCT {s.CASE_INDEX}),
-       {stats_columns(s.NEXT_WAIT_US)}, count(*) OVER ()
-FROM e WHERE {s.NEXT_ACTIVITY_CODE} IS NOT NULL
-GROUP BY {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}
-ORDER BY sum({s.NEXT_WAIT_US}) DESC, count(*) DESC, {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}
+SELECT {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}, n_cases, n, lo, mean, med, p90, hi, total, n_transitions
+FROM (
+    SELECT {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}, count(DISTINCT {s.CASE_INDEX}) AS n_cases,
+           count({s.NEXT_WAIT_US}) AS n, min({s.NEXT_WAIT_US}) AS lo, avg({s.NEXT_WAIT_US}) AS mean,
+           median({s.NEXT_WAIT_US}) AS med, quantile_cont({s.NEXT_WAIT_US}, 0.9) AS p90,
+           max({s.NEXT_WAIT_US}) AS hi, sum({s.NEXT_WAIT_US}) AS total, count(*) AS n_rows,
+           count(*) OVER () AS n_transitions
+    FROM e WHERE {s.NEXT_ACTIVITY_CODE} IS NOT NULL
+    GROUP BY {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}
+) t
+ORDER BY total DESC NULLS LAST, n_rows DESC, {s.ACTIVITY_CODE}, {s.NEXT_ACTIVITY_CODE}
 LIMIT $top
-"""  # noqa: S608
+"""  # noqa: S608 - ORDER BY names select-list aliases only, so Spark resolves it too
 #: Per activity: statistics of the waiting time before it (from the previous event of the case).
 INCOMING_WAIT_SQL = f"""
 SELECT {s.NEXT_ACTIVITY_CODE}, {stats_columns(s.NEXT_WAIT_US)}

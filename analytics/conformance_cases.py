@@ -207,11 +207,8 @@ def _fit_table(q: LogQuery, variants: Sequence[VariantConformance]) -> Iterator[
         }
     )
     name = f"conformance_fit_{uuid.uuid4().hex}"  # a fresh identifier, not a value
-    q.cursor.register(name, table)
-    try:
+    with q.registered(name, table):
         yield name
-    finally:
-        q.cursor.unregister(name)
 
 
 def _costs_sql(q: LogQuery, name: str) -> str | None:

@@ -188,11 +188,8 @@ def case_table(q: LogQuery, plan: QueryPlan) -> pa.Table:
     sql = PER_CASE_SQL.format(**plan.fragments)
     if plan.sla_rows is None:
         return q.arrow(sql, plan.params)
-    q.cursor.register(SLA_VIEW, plan.sla_rows)
-    try:
+    with q.registered(SLA_VIEW, plan.sla_rows):
         return q.arrow(sql, plan.params)
-    finally:
-        q.cursor.unregister(SLA_VIEW)
 
 
 def plan_query(q: LogQuery, log: EventLog, cfg: KpiSettings) -> QueryPlan:

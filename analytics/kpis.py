@@ -148,14 +148,15 @@ def get_kpis(log: EventLog, settings: KpiSettings | None = None) -> KpiSummary:
     q = LogQuery(log)
     plan = k.plan_query(q, log, cfg)
     table = k.case_table(q, plan)
-    q.cursor.register(k.CASES_VIEW, table)
+    local = q.local  # the per-case table is small: its summaries run in DuckDB whatever the engine
+    local.register(k.CASES_VIEW, table)
     try:
-        total, complete, *aggs = q.cursor.execute(k.SUMMARY_SQL).fetchall()[0]
+        total, complete, *aggs = local.execute(k.SUMMARY_SQL).fetchall()[0]
         period_params = {"log_end": plan.log_end, "period": cfg.period, "step": _STEPS[cfg.period]}
-        period_rows = q.cursor.execute(k.PERIODS_SQL, period_params).fetchall()
-        wip, wip_cases = q.cursor.execute(k.WIP_SQL, {"log_end": plan.log_end}).fetchall()[0]
+        period_rows = local.execute(k.PERIODS_SQL, period_params).fetchall()
+        wip, wip_cases = local.execute(k.WIP_SQL, {"log_end": plan.log_end}).fetchall()[0]
     finally:
-        q.cursor.unregister(k.CASES_VIEW)
+        local.unregister(k.CASES_VIEW)
     periods = tuple(
         PeriodKpis(ps, int(a), int(b), None if w is None else float(w)) for ps, a, b, w in period_rows
     )

@@ -255,12 +255,12 @@ def _check_timer(
         cut = q.arrow(INTERRUPTED_SQL, {k: params[k] for k in ("after", "escalation", "task")})
         parts.append(_measure(_interrupted_rows(cut), cal, budget_us, open_rows=False, interrupted=True))
     occ = pa.concat_tables(parts)
-    q.cursor.register("sla_rows", occ)
+    q.local.register("sla_rows", occ)
     try:
-        counts = q.cursor.execute(SUMMARY_SQL).fetchall()[0]
-        elapsed = DurationStats.from_row(q.cursor.execute(ELAPSED_SQL).fetchall()[0])
+        counts = q.local.execute(SUMMARY_SQL).fetchall()[0]
+        elapsed = DurationStats.from_row(q.local.execute(ELAPSED_SQL).fetchall()[0])
     finally:
-        q.cursor.unregister("sla_rows")
+        q.local.unregister("sla_rows")
     values = {k: int(v) for k, v in zip(_COUNTS, counts, strict=True)}
     return SlaResult(timer, **values, elapsed=elapsed, as_of=as_of, details=occ)
 

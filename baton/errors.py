@@ -17,7 +17,9 @@
     │   └── SchemaVersionError   written by a Baton with another workspace schema
     ├── FilterError              (also ValueError)  an invalid filter spec
     ├── ModelError               (also ValueError)  a target model that cannot be read or used
-    └── RoiInputError            (also ValueError)  a business-case input missing or out of range
+    ├── RoiInputError            (also ValueError)  a business-case input missing or out of range
+    └── EngineError              an analytics engine (Spark) cannot run the request: no session, no Java,
+                                 an analytic or SQL construct not covered on that engine
 """
 
 from __future__ import annotations
@@ -88,3 +90,7 @@ class ModelError(BatonError, ValueError):
 
 class RoiInputError(BatonError, ValueError):
     """A business-case input is missing, of the wrong type or out of range (the message names the field)."""
+
+
+class EngineError(BatonError):
+    """The analytics engine cannot run the request (no Spark session, no Java, not covered on Spark)."""

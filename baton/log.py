@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from baton import schema as s
+from baton.engine.base import DuckDBEngine, Engine
 from baton.errors import FilterError
 from baton.filters import CaseAttribute, EventAttribute, FilterSpec, compile_case_filter
 
@@ -27,12 +28,13 @@ ORDER BY e.{s.CASE_INDEX}, e.{s.POSITION}
 """  # noqa: S608 - identifiers from baton.schema; the attribute table name is built from an integer
 
 
-_ATTRIBUTE_NAMES = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
+_ATTRIBUTE_NAMES = f"SELECT event_attributes, case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 _CANONICAL_EVENT_COLUMNS = frozenset({s.ACTIVITY, s.RESOURCE, s.LIFECYCLE})
 
 
 class CursorSource(Protocol):
-    """Anything that hands out DuckDB cursors (a `baton.store.Workspace`)."""
+    """Anything that hands out DuckDB cursors (a `baton.store.Workspace`; a `SparkWorkspace` also gives
+    ``engine(log_id)`` and refuses cursors)."""
 
     def cursor(self) -> duckdb.DuckDBPyConnection: ...
 
@@ -86,7 +88,7 @@ class EventLog:
         ]
         if not named:
             return
-        rows = self.cursor().execute(_ATTRIBUTE_NAMES, [self.log_id]).fetchall()
+        rows = self.engine().rows(_ATTRIBUTE_NAMES, {"log_id": self.log_id})
         event_attrs, case_attrs = (sorted(json.loads(v)) for v in rows[0]) if rows else ([], [])
         for f in named:
             kind, known = ("case", case_attrs) if isinstance(f, CaseAttribute) else ("event", event_attrs)
@@ -109,6 +111,11 @@ class EventLog:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A fresh cursor on the workspace's connection (safe per thread / Streamlit run)."""
         return self.workspace.cursor()
+
+    def engine(self) -> Engine:
+        """The engine this log's analytics SQL runs on: DuckDB, or Spark for a `SparkWorkspace` log."""
+        make = getattr(self.workspace, "engine", None)
+        return make(self.log_id) if make is not None else DuckDBEngine(self.cursor())
 
     def to_arrow(self) -> pa.Table:
         """The (filtered) events with canonical column names and their further attributes, in case order.

@@ -88,6 +88,14 @@ def events_table(log_id: int) -> str:
     return f"{EVENTS}_{int(log_id)}"
 
 
+#: Event columns derived when read (DuckDB virtual columns; the Spark engine selects the same expressions).
+DERIVED_EVENT_COLUMNS: Final = (
+    (SORT_TS, "TIMESTAMPTZ", f"coalesce({START_TIMESTAMP}, {TIMESTAMP})"),
+    (NEXT_WAIT_US, "BIGINT", f"{NEXT_GAP_US} + coalesce({NEXT_START_OFFSET_US}, 0)"),
+    (SERVICE_US, "BIGINT", f"epoch_us({TIMESTAMP}) - epoch_us({START_TIMESTAMP})"),
+)
+
+
 def events_ddl(log_id: int, *, intervals: bool) -> str:
     """DDL of one log's events table, one row per activity instance in (case, position) order.
 
@@ -97,6 +105,9 @@ def events_ddl(log_id: int, *, intervals: bool) -> str:
     waiting-time columns are derived too (virtual columns, computed when read).
     """
     n = int(log_id)
+    derived = ",\n    ".join(
+        f"{name} {typ} GENERATED ALWAYS AS ({sql}) VIRTUAL" for name, typ, sql in DERIVED_EVENT_COLUMNS
+    )
     if intervals:
         interval_cols = f"""{START_TIMESTAMP} TIMESTAMPTZ,
     {LIFECYCLE} VARCHAR,
@@ -117,9 +128,7 @@ CREATE TABLE {events_table(n)} (
     {NEXT_GAP_US} BIGINT,
     {interval_cols}
     {LOG_ID} INTEGER GENERATED ALWAYS AS ({n}) VIRTUAL,
-    {SORT_TS} TIMESTAMPTZ GENERATED ALWAYS AS (coalesce({START_TIMESTAMP}, {TIMESTAMP})) VIRTUAL,
-    {NEXT_WAIT_US} BIGINT GENERATED ALWAYS AS ({NEXT_GAP_US} + coalesce({NEXT_START_OFFSET_US}, 0)) VIRTUAL,
-    {SERVICE_US} BIGINT GENERATED ALWAYS AS (epoch_us({TIMESTAMP}) - epoch_us({START_TIMESTAMP})) VIRTUAL
+    {derived}
 )"""
 
 

@@ -38,6 +38,7 @@ from baton.store.staging import (
     ImportOptions,
     build_merged,
     build_staging,
+    merges_lifecycle,
     timestamp_expression,
 )
 from baton.store.workspace import Workspace, delete_log_rows
@@ -263,8 +264,7 @@ def _stage_rows(
                 check()  # raises TimestampError naming rows and a format when no value parses
     text_ts = is_text(source.table.schema.field(key).type)
     build_staging(cur, mapping, ts_sql, start_sql, params, fast=fast is not None, text_timestamps=text_ts)
-    lifecycle = "lifecycle_key" in mapping and "start_timestamp_key" not in mapping
-    unpaired = build_merged(cur, has_lifecycle=lifecycle, fast=fast)
+    unpaired = build_merged(cur, has_lifecycle=merges_lifecycle(mapping), fast=fast)
     if fast is None and int(q.fetch_scalar(cur, "SELECT count(*) FROM merged")) == 0:
         _raise_nothing_loaded(cur, source.path, mapping)
     return unpaired, fast

@@ -2,6 +2,10 @@
 
 One window sort per import (by case, then sort_ts, timestamp, event order) gives each event its position,
 successor and gaps; cases and variants are then group-bys. Analyses never re-sort the log.
+
+The SELECTs are the one definition of the precomputed relations: DuckDB inserts them at import, and the
+Spark engine runs them, transpiled, to prepare a lakehouse table (`baton.engine.spark_prepare`). They read
+``merged`` (case_id, activity, timestamp, start_timestamp, resource, lifecycle, source_row).
 """
 
 from __future__ import annotations
@@ -14,38 +18,40 @@ from baton import schema as s
 
 _US = "epoch_us"
 
-INSERT_ACTIVITIES: Final = f"""
-INSERT INTO {s.ACTIVITIES}
-SELECT $log_id, CAST(row_number() OVER (ORDER BY {s.ACTIVITY}) - 1 AS INTEGER), {s.ACTIVITY}
-FROM (SELECT DISTINCT {s.ACTIVITY} FROM merged)
+ACTIVITIES_SELECT: Final = f"""
+SELECT CAST($log_id AS INTEGER) AS {s.LOG_ID},
+       CAST(row_number() OVER (ORDER BY {s.ACTIVITY}) - 1 AS INTEGER) AS {s.ACTIVITY_CODE}, {s.ACTIVITY}
+FROM (SELECT DISTINCT {s.ACTIVITY} FROM merged) d
 """  # noqa: S608
 
-CASE_MAP: Final = f"""
-CREATE OR REPLACE TEMP TABLE case_map AS
+CASE_MAP_SELECT: Final = f"""
 SELECT {s.CASE_ID}, CAST(row_number() OVER (ORDER BY min(source_row)) - 1 AS INTEGER) AS {s.CASE_INDEX}
 FROM merged GROUP BY {s.CASE_ID}
+"""  # noqa: S608
+
+EVENTS_SELECT: Final = f"""
+SELECT c.{s.CASE_INDEX},
+       CAST(row_number() OVER w - 1 AS INTEGER) AS {s.POSITION},
+       a.{s.ACTIVITY_CODE}, m.{s.TIMESTAMP}, m.{s.START_TIMESTAMP},
+       m.{s.RESOURCE}, m.{s.LIFECYCLE}, m.source_row AS {s.EVENT_ORDER},
+       lead(a.{s.ACTIVITY_CODE}) OVER w AS {s.NEXT_ACTIVITY_CODE},
+       {_US}(lead(m.{s.TIMESTAMP}) OVER w) - {_US}(m.{s.TIMESTAMP}) AS {s.NEXT_GAP_US},
+       lead({_US}(m.{s.START_TIMESTAMP}) - {_US}(m.{s.TIMESTAMP})) OVER w AS {s.NEXT_START_OFFSET_US}
+FROM merged m
+JOIN case_map c ON c.{s.CASE_ID} = m.{s.CASE_ID}
+JOIN {s.ACTIVITIES} a ON a.{s.LOG_ID} = $log_id AND a.{s.ACTIVITY} = m.{s.ACTIVITY}
+WINDOW w AS (PARTITION BY c.{s.CASE_INDEX}
+             ORDER BY coalesce(m.{s.START_TIMESTAMP}, m.{s.TIMESTAMP}), m.{s.TIMESTAMP}, m.source_row)
 """  # noqa: S608
 
 _INSERT_EVENTS: Final = f"""
 INSERT INTO {{events}} ({s.CASE_INDEX}, {s.POSITION}, {s.ACTIVITY_CODE}, {s.TIMESTAMP},
     {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}, {s.EVENT_ORDER}, {s.NEXT_ACTIVITY_CODE}, {s.NEXT_GAP_US},
     {s.NEXT_START_OFFSET_US})
-SELECT c.{s.CASE_INDEX},
-       CAST(row_number() OVER w - 1 AS INTEGER),
-       a.{s.ACTIVITY_CODE}, m.{s.TIMESTAMP}, m.{s.START_TIMESTAMP},
-       m.{s.RESOURCE}, m.{s.LIFECYCLE}, m.source_row,
-       lead(a.{s.ACTIVITY_CODE}) OVER w,
-       {_US}(lead(m.{s.TIMESTAMP}) OVER w) - {_US}(m.{s.TIMESTAMP}),
-       lead({_US}(m.{s.START_TIMESTAMP}) - {_US}(m.{s.TIMESTAMP})) OVER w
-FROM merged m
-JOIN case_map c USING ({s.CASE_ID})
-JOIN {s.ACTIVITIES} a ON a.{s.LOG_ID} = $log_id AND a.{s.ACTIVITY} = m.{s.ACTIVITY}
-WINDOW w AS (PARTITION BY c.{s.CASE_INDEX}
-             ORDER BY coalesce(m.{s.START_TIMESTAMP}, m.{s.TIMESTAMP}), m.{s.TIMESTAMP}, m.source_row)
-"""  # noqa: S608
+{EVENTS_SELECT}"""
 
-_CASE_SEQUENCES: Final = f"""
-CREATE OR REPLACE TEMP TABLE case_seq AS
+#: Per case, over the events table named ``{events}``: sequence of codes, counts and first/last times.
+CASE_SEQUENCES_SELECT: Final = f"""
 SELECT {s.CASE_INDEX},
        list({s.ACTIVITY_CODE} ORDER BY {s.POSITION}) AS codes,
        count(*) AS n_events,
@@ -57,22 +63,22 @@ FROM {{events}}
 GROUP BY {s.CASE_INDEX}
 """  # noqa: S608
 
-INSERT_VARIANTS: Final = f"""
-INSERT INTO {s.VARIANTS}
-SELECT $log_id, CAST(row_number() OVER (ORDER BY count(*) DESC, codes) - 1 AS INTEGER),
-       codes, CAST(len(codes) AS INTEGER), count(*)
+VARIANTS_SELECT: Final = f"""
+SELECT CAST($log_id AS INTEGER) AS {s.LOG_ID},
+       CAST(row_number() OVER (ORDER BY count(*) DESC, codes) - 1 AS INTEGER) AS {s.VARIANT_ID},
+       codes AS activity_codes, CAST(array_length(codes) AS INTEGER) AS n_events, count(*) AS case_count
 FROM case_seq GROUP BY codes
 """  # noqa: S608
 
-INSERT_CASES: Final = f"""
-INSERT INTO {s.CASES}
-SELECT $log_id, cs.{s.CASE_INDEX}, cm.{s.CASE_ID}, v.{s.VARIANT_ID}, CAST(cs.n_events AS INTEGER),
+CASES_SELECT: Final = f"""
+SELECT CAST($log_id AS INTEGER) AS {s.LOG_ID}, cs.{s.CASE_INDEX}, cm.{s.CASE_ID}, v.{s.VARIANT_ID},
+       CAST(cs.n_events AS INTEGER) AS n_events,
        cs.start_time, cs.end_time, cs.first_timestamp,
-       {_US}(cs.end_time) - {_US}(cs.first_timestamp),
-       {_US}(cs.end_time) - {_US}(cs.start_time),
-       cs.codes[1], cs.codes[len(cs.codes)], cs.has_rework
+       {_US}(cs.end_time) - {_US}(cs.first_timestamp) AS duration_us,
+       {_US}(cs.end_time) - {_US}(cs.start_time) AS span_us,
+       cs.codes[1] AS start_activity_code, cs.codes[array_length(cs.codes)] AS end_activity_code, cs.has_rework
 FROM case_seq cs
-JOIN case_map cm USING ({s.CASE_INDEX})
+JOIN case_map cm ON cm.{s.CASE_INDEX} = cs.{s.CASE_INDEX}
 JOIN {s.VARIANTS} v ON v.{s.LOG_ID} = $log_id AND v.activity_codes = cs.codes
 """  # noqa: S608
 
@@ -81,10 +87,10 @@ def write_log_tables(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
     """Fill activities, the log's events table, variants and cases of ``log_id`` from the temp table ``merged``."""
     p = {"log_id": log_id}
     events = s.events_table(log_id)
-    cur.execute(INSERT_ACTIVITIES, p)
-    cur.execute(CASE_MAP)
+    cur.execute(f"INSERT INTO {s.ACTIVITIES} {ACTIVITIES_SELECT}", p)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE case_map AS {CASE_MAP_SELECT}")
     cur.execute(s.events_ddl(log_id, intervals=True))
     cur.execute(_INSERT_EVENTS.format(events=events), p)
-    cur.execute(_CASE_SEQUENCES.format(events=events))
-    cur.execute(INSERT_VARIANTS, p)
-    cur.execute(INSERT_CASES, p)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE case_seq AS {CASE_SEQUENCES_SELECT.format(events=events)}")
+    cur.execute(f"INSERT INTO {s.VARIANTS} {VARIANTS_SELECT}", p)
+    cur.execute(f"INSERT INTO {s.CASES} {CASES_SELECT}", p)

@@ -7,9 +7,9 @@ start/complete pairs merged into one activity instance.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 import pyarrow as pa
@@ -206,6 +206,37 @@ FROM tails GROUP BY zone
 """
 
 
+MERGED_COLUMNS: Final = (
+    f"source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}"
+)
+MERGED_PLAIN_SELECT: Final = f"SELECT {MERGED_COLUMNS} FROM stg WHERE reason IS NULL"  # noqa: S608
+#: Loadable rows of ``stg`` with lifecycle start/complete pairs merged (see `build_merged`); also run by the
+#: Spark engine's prepare step, transpiled.
+MERGE_LIFECYCLE_SELECT: Final = f"""
+WITH w AS (
+    SELECT {MERGED_COLUMNS},
+           lag({s.LIFECYCLE}) OVER win AS prev_lc, lag({s.TIMESTAMP}) OVER win AS prev_ts,
+           lag({s.RESOURCE}) OVER win AS prev_res, lead({s.LIFECYCLE}) OVER win AS next_lc
+    FROM stg WHERE reason IS NULL
+    WINDOW win AS (PARTITION BY {s.CASE_ID}, {s.ACTIVITY} ORDER BY {s.TIMESTAMP}, source_row)
+)
+SELECT source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP},
+       CASE WHEN {s.LIFECYCLE} = 'complete' AND prev_lc = 'start' THEN prev_ts
+            WHEN {s.LIFECYCLE} = 'start' THEN {s.TIMESTAMP}
+            ELSE {s.START_TIMESTAMP} END AS {s.START_TIMESTAMP},
+       CASE WHEN {s.LIFECYCLE} = 'complete' AND prev_lc = 'start' THEN coalesce({s.RESOURCE}, prev_res)
+            ELSE {s.RESOURCE} END AS {s.RESOURCE},
+       {s.LIFECYCLE}
+FROM w
+WHERE NOT ({s.LIFECYCLE} = 'start' AND coalesce(next_lc, '') = 'complete')
+"""  # noqa: S608
+
+
+def merges_lifecycle(mapping: Mapping[str, object]) -> bool:
+    """Whether lifecycle start/complete rows are merged: a lifecycle column and no start timestamp column."""
+    return bool(mapping.get("lifecycle_key")) and not mapping.get("start_timestamp_key")
+
+
 def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool, fast: FastLog | None = None) -> int:
     """Create temp table ``merged`` (loadable activity instances); returns the unpaired start count.
 
@@ -214,33 +245,14 @@ def build_merged(cur: duckdb.DuckDBPyConnection, *, has_lifecycle: bool, fast: F
     from the complete row. An unpaired ``start`` stays an instance of its own (still running, or its
     complete is missing) and is counted for the quality report.
     """
-    cols = f"source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP}, {s.START_TIMESTAMP}, {s.RESOURCE}, {s.LIFECYCLE}"
     if fast is not None:
         # every row loads unchanged on the fast path; the one check reading ``merged`` afterwards is the
         # future-date check, so ``merged`` holds just the rows it reports
         cur.register("merged", fast.future)
         return 0
     if not has_lifecycle:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE merged AS SELECT {cols} FROM stg WHERE reason IS NULL")  # noqa: S608
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE merged AS {MERGED_PLAIN_SELECT}")
         return 0
-    cur.execute(f"""
-    CREATE OR REPLACE TEMP TABLE merged AS
-    WITH w AS (
-        SELECT {cols},
-               lag({s.LIFECYCLE}) OVER win AS prev_lc, lag({s.TIMESTAMP}) OVER win AS prev_ts,
-               lag({s.RESOURCE}) OVER win AS prev_res, lead({s.LIFECYCLE}) OVER win AS next_lc
-        FROM stg WHERE reason IS NULL
-        WINDOW win AS (PARTITION BY {s.CASE_ID}, {s.ACTIVITY} ORDER BY {s.TIMESTAMP}, source_row)
-    )
-    SELECT source_row, {s.CASE_ID}, {s.ACTIVITY}, {s.TIMESTAMP},
-           CASE WHEN {s.LIFECYCLE} = 'complete' AND prev_lc = 'start' THEN prev_ts
-                WHEN {s.LIFECYCLE} = 'start' THEN {s.TIMESTAMP}
-                ELSE {s.START_TIMESTAMP} END AS {s.START_TIMESTAMP},
-           CASE WHEN {s.LIFECYCLE} = 'complete' AND prev_lc = 'start' THEN coalesce({s.RESOURCE}, prev_res)
-                ELSE {s.RESOURCE} END AS {s.RESOURCE},
-           {s.LIFECYCLE}
-    FROM w
-    WHERE NOT ({s.LIFECYCLE} = 'start' AND coalesce(next_lc, '') = 'complete')
-    """)  # noqa: S608
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE merged AS {MERGE_LIFECYCLE_SELECT}")
     rows = cur.execute(f"SELECT count(*) FROM merged WHERE {s.LIFECYCLE} = 'start'").fetchall()  # noqa: S608
     return int(rows[0][0])
