@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "open_workspace": "baton.api",
+    "open_spark": "baton.api",
     "Workspace": "baton.api",
     "EventLog": "baton.log",
     "FilterSpec": "baton.filters",

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from baton.schema import REQUIRED_KEYS
 from baton.store import ImportOptions, ImportReport, SourceData, import_table
@@ -22,6 +22,11 @@ from connectors import read_source
 from connectors.base import RawSource
 from connectors.mapping import resolve_mapping
 from connectors.sources.config import build_source, mask_secrets, read_source_config
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from baton.engine.spark_workspace import SparkWorkspace
 
 FORMATS = (
     "csv",
@@ -154,3 +159,34 @@ def default_log_name(path: Path) -> str:
 def open_workspace(path: str | Path | None = None, *, read_only: bool = False) -> Workspace:
     """Open or create a workspace file; no path gives an in-memory workspace (notebooks, tests)."""
     return Workspace.open(path, read_only=read_only)
+
+
+def open_spark(
+    *,
+    master: str | None = None,
+    remote: str | None = None,
+    config: dict[str, str] | None = None,
+    session: SparkSession | None = None,
+) -> SparkWorkspace:
+    """A Spark workspace: read lakehouse event tables there and run Baton's analytics on Spark.
+
+    Args:
+        master: a master URL (``spark://host:7077``, ``yarn``, ``k8s://...``); default ``local[2]``.
+        remote: a Spark Connect URL (``sc://host:15002``) instead of a master.
+        config: Spark settings (driver memory, Delta/Iceberg catalogs, a Hive metastore URI ...).
+        session: an existing SparkSession to use instead (a notebook's ``spark``); its time zone is set to UTC.
+
+    Returns:
+        A `baton.engine.spark_workspace.SparkWorkspace`: ``read_table(...)`` then ``log(name)``.
+
+    Raises:
+        EngineError: pyspark or Java is missing, or the session cannot start.
+    """
+    from baton.engine.spark_session import REQUIRED_CONFIG, spark_session
+    from baton.engine.spark_workspace import SparkWorkspace
+
+    if session is not None:
+        for key, value in REQUIRED_CONFIG.items():
+            session.conf.set(key, value)
+        return SparkWorkspace(session)
+    return SparkWorkspace(spark_session(master=master, remote=remote, config=config))

@@ -61,6 +61,35 @@ def app(workspace_file: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     st.cache_resource.clear()
 
 
+@pytest.fixture(scope="session")
+def spark_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One local Spark workspace per test process (local[2], UTC, a Hive metastore in a temp dir).
+
+    Skips with the reason when Java or pyspark is missing (BATON_REQUIRE_ALL turns that into a failure).
+    """
+    from baton.engine.spark_session import java_missing_reason
+
+    reason = java_missing_reason()
+    if reason:
+        pytest.skip(f"Spark engine tests need a local Spark: {reason}")
+    from baton.api import open_spark
+
+    home = tmp_path_factory.mktemp("spark")
+    sw = open_spark(
+        master="local[2]",
+        config={
+            "spark.sql.shuffle.partitions": "1",  # small logs: one task per stage is fastest
+            "spark.sql.adaptive.enabled": "false",
+            "spark.sql.catalogImplementation": "hive",
+            "spark.sql.warehouse.dir": str(home / "warehouse"),
+            "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={home}/metastore;create=true",
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={home}",
+        },
+    )
+    yield sw
+    sw.stop()
+
+
 from browser_support import browser, server  # noqa: E402,F401  (fixtures for the browser tests)
 
 
