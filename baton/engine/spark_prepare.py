@@ -117,8 +117,8 @@ def prepare_log(
         "rows_rejected": sum(rejected.values()), "event_attributes": json.dumps(event_types),
         "case_attributes": json.dumps(case_types),
     }  # fmt: skip
-    store.put(s.LOGS, engine.dataframe(_LOG_ROW.format(events=events_name), catalog), count=False)
-    store.drop("stg", "merged", "case_map", "case_seq")
+    store.put(s.LOGS, engine.dataframe(_LOG_ROW.format(events=events_name), catalog))
+    store.release("stg", "merged", "case_map", "case_seq")
     return PreparedLog(
         log_id, name, source, read_as, tables, rows_read, rows_read - sum(rejected.values()), rejected,
         events, cases, variants, activities,
@@ -158,8 +158,8 @@ def _attribute_tables(
         f"GROUP BY cm.{s.CASE_INDEX}"
     )
     case = engine.dataframe(case_sql, {})
-    store.put(s.attribute_table("event", log_id), ev, count=False)
-    store.put(s.attribute_table("case", log_id), case, count=False)
+    store.put(s.attribute_table("event", log_id), ev)
+    store.put(s.attribute_table("case", log_id), case)
     return _types(ev, skip=2), _types(case, skip=1)
 
 
@@ -198,10 +198,13 @@ class _Materialiser:
             old.unpersist()
         return n
 
-    def drop(self, *keys: str) -> None:
-        """Release the working relations once the log's own relations are materialised."""
+    def release(self, *keys: str) -> None:
+        """Free the working relations' cached data once the log's own relations are materialised.
+
+        Their views stay registered (dropped with the log): on Spark Connect a frame refers to the views it
+        was built from by name, so a lazily read relation (``rejects``) must still resolve them.
+        """
         for key in keys:
-            self._session.catalog.dropTempView(self._tables[key])
             frame = self._cached.pop(key, None)
             if frame is not None:
                 frame.unpersist()

@@ -17,10 +17,9 @@ if TYPE_CHECKING:
 #: Settings Baton's SQL relies on: UTC session time (date_trunc periods, timestamps returned as UTC).
 REQUIRED_CONFIG: Mapping[str, str] = {"spark.sql.session.timeZone": "UTC"}
 #: Sensible defaults for small aggregates; a user's ``config`` overrides them.
-DEFAULT_CONFIG: Mapping[str, str] = {
-    "spark.sql.shuffle.partitions": "8",
-    "spark.ui.showConsoleProgress": "false",
-}
+DEFAULT_CONFIG: Mapping[str, str] = {"spark.sql.shuffle.partitions": "8"}
+#: For sessions Baton starts itself (a local or cluster driver; a Spark Connect server has its own).
+_DRIVER_ONLY: Mapping[str, str] = {"spark.ui.showConsoleProgress": "false"}
 _LOCAL_ONLY: Mapping[str, str] = {"spark.ui.enabled": "false"}
 
 
@@ -73,6 +72,7 @@ def spark_session(
     else:
         target = master or "local[2]"
         builder = builder.master(target)
+        settings = {**_DRIVER_ONLY, **settings}
         if target.startswith("local"):
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no loopback-hostname warning
             settings = {**_LOCAL_ONLY, **settings}
