@@ -284,6 +284,83 @@ def _pull_section() -> list[str]:
     return lines
 
 
+_OOC_STEPS = {
+    "import": "import into a new workspace file (checkpoint included)", "open": "open it read-only",
+    "session": "session start", "read_table": "`read_table` (prepare)", "dfg": "`discover_dfg`",
+    "variants": "`get_variants`", "case_durations": "`get_case_durations`", "stop": "`stop()`, JVM exit",
+}  # fmt: skip
+
+
+def _ooc_rows(name: str, summary: dict[str, Any]) -> list[str]:
+    """Table rows of one engine: each step, then the whole run (or the error it failed with)."""
+    if "error" in summary:
+        done = ", ".join(f"{k} {v:.1f} s" for k, v in summary["steps_before_error_s"].items())
+        return [f"| {name} | **failed** ({done}): {summary['error'].replace('|', '/')} | | | | | |"]
+    jvm = name.startswith("Spark")
+
+    def mib(value: float) -> str:
+        return f"{value:,.0f} MiB" if jvm else "-"
+
+    rows = [
+        f"| {name} | {_OOC_STEPS.get(step, step)} | {r['median_s']:.2f} s | {r['rss_mb']:,.0f} MiB | "
+        f"{mib(r['children_rss_mb'])} | {r['spill_mb']:,.0f} MiB | {r['load_before']:.1f} |"
+        for step, r in summary["steps"].items()
+    ]
+    whole = f"**{summary['total_s']:.1f} s** | {summary['peak_rss_mb']:,.0f} MiB | {mib(summary['jvm_peak_rss_mb'])}"
+    return [*rows, f"| {name} | **whole** | {whole} | | |"]
+
+
+def _out_of_core_section() -> list[str]:
+    """The out-of-core benchmark (``bench/out_of_core.py`` writes ``bench/results/out_of_core.json``)."""
+    path = Path(__file__).resolve().parent / "results" / "out_of_core.json"
+    if not path.exists():
+        return []
+    res = json.loads(path.read_text())
+    d, m, mib = res["data"], res["machine"], 1 << 20
+    below = {True: "below", False: "**not below**"}
+    engines = res["engines"]
+    storage = "written as Parquet (`storage=`)" if res["spark_storage"] else "cached in memory and on disk"
+    default = f"bench/out_of_core.py --size {res['size']} --memory-limit {res['memory_limit']}"
+    command = res.get("command", default)
+    conf = "".join(f", `{k}={v}`" for k, v in res.get("spark_conf", {}).items())
+    lines = [
+        "",
+        f"## Out of core: {res['size'].upper()} events",
+        "",
+        f"`.venv/bin/python {command}`: "
+        f"`{res['file']}` ({d['events']:,} events; Parquet file {d['parquet_bytes'] / mib:,.0f} MiB, in memory "
+        f"as Arrow {d['arrow_bytes'] / mib:,.0f} MiB). DuckDB's `memory_limit` {res['memory_limit']} "
+        f"({res['memory_limit_bytes'] / mib:,.0f} MiB) is {below[res['limit_below_parquet']]} the Parquet file "
+        f"and {below[res['limit_below_arrow']]} the in-memory size. DuckDB imports the file through the general "
+        "SQL path over `read_parquet(path, file_row_number = true)` (the file order as source row), spilling to "
+        "a temp directory, then runs the analytics on the workspace reopened read-only under the same limit. "
+        f'Spark: `baton.open_spark(master="local[2]", config={{"spark.driver.memory": '
+        f'"{res["spark_driver_memory"]}"}})`{conf}, `read_table` (relations {storage}), the same analytics. '
+        f"Run {m['date']}, {m['cores']} cores, {m['memory_gb']} GB RAM; {res['runs']} run(s) per engine, each "
+        "in its own process (median times, largest peaks). Per-step peaks are sampled from /proc every 0.25 s "
+        "(process RSS, its child processes' RSS: Spark's JVM, spill directory size); the whole run's peaks are "
+        "`ru_maxrss` of the process and, for Spark, `RUSAGE_CHILDREN` after the JVM exited.",
+        "",
+        "| engine | step | time | process peak RSS | JVM peak RSS | spill peak | load before |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, name in (("duckdb", "DuckDB"), ("spark", "Spark local[2]")):
+        if key in engines:
+            lines += _ooc_rows(name, engines[key]["summary"])
+    if res["equal"] is None:
+        lines += ["", "Results not compared: an engine did not finish (or only one ran)."]
+    else:
+        variants = engines["duckdb"]["summary"]["log"]["variants"]
+        lines += [
+            "",
+            "Results equal on both engines (DFG edge and case frequencies, start and end activities, "
+            f"{variants:,} variant counts, case-duration count, min and max exactly, mean, median and p90 "
+            f"within 1 us): {'yes' if res['equal'] else '**no**'}.",
+        ]
+        lines += [f"- {x}" for x in res["differences"]]
+    return lines
+
+
 BEFORE = """\
 Before this work the same 10M-event Parquet import took 108 s in memory (peak 5.2 GB): validating rows
 32 s (a window over all rows on text keys for duplicates), precomputing 42 s (case map on text ids, a join
@@ -338,6 +415,7 @@ def render(res: dict[str, Any]) -> str:
     lines += _profile_section()
     lines += _conformance_section()
     lines += _pull_section()
+    lines += _out_of_core_section()
     lines += ["", "## Method", "", METHOD]
     return "\n".join(lines)
 
