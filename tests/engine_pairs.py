@@ -97,6 +97,22 @@ def sample_filters(log: EventLog) -> list[Any]:
         f.TimeFrame(lo, mid, mode="contained"),
         f.TimeFrame(mid, hi, mode="intersecting"),
     ]
+    return out + _attribute_filters(log)
+
+
+def _attribute_filters(log: EventLog) -> list[Any]:
+    """A case- and an event-attribute filter on the log's first attribute of each kind with a value."""
+    from analytics import get_attribute_values
+    from analytics._query import LogQuery
+
+    event_attrs, case_attrs = LogQuery(log).attribute_types()
+    out: list[Any] = []
+    for names, kind in ((case_attrs, f.CaseAttribute), (event_attrs, f.EventAttribute)):
+        for name in names:
+            values = get_attribute_values(log, name, limit=3).values
+            if values:
+                out.append(kind(name, (values[0].value,)))
+                break
     return out
 
 

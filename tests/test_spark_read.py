@@ -181,3 +181,15 @@ def test_duckdb_only_analytics_refuse_on_spark(spark_ws: Any, tmp_path: Path) ->
     spark_ws.read_table(str(path), name="small", **MAPPING)
     with pytest.raises(EngineError, match="not covered on Spark"):
         a.get_case_timeline(spark_ws.log("small"), "C001")
+
+
+def test_prepared_relations_written_to_storage(spark_ws: Any, ws: Any, tmp_path: Path) -> None:
+    """With ``storage=``, the prepared relations are written as Parquet there and read back: same results."""
+    table = _events(30)
+    path = tmp_path / "src.parquet"
+    pq.write_table(table, path)
+    store = tmp_path / "prepared"
+    spark_ws.read_table(str(path), name="stored", storage=str(store), event_attributes=["Amount"], **MAPPING)
+    log_id = spark_ws.info("stored").log_id
+    assert {f"baton_{log_id}_cases", f"baton_{log_id}_events"} <= {p.name for p in store.iterdir()}
+    _assert_equal_logs(_duck(ws, table, tmp_path, "stored"), spark_ws.log("stored"))
