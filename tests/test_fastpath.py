@@ -133,6 +133,21 @@ def test_real_logs_same_both_ways(shared_data: Path, file: str, path_expected: s
     assert fast == dump(shared_data / "logs" / file, mapping, fast=False)[1]
 
 
+def test_case_sequences_in_chunks_same_tables(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case sequences built in chunks of cases (as under a memory limit) give the same tables as one pass."""
+    from baton.store import precompute
+
+    mapping = {
+        "case_id_key": "case:concept:name",
+        "activity_key": "concept:name",
+        "timestamp_key": "time:timestamp",
+    }
+    path = shared_data / "logs" / "receipt.xes.gz"
+    one_pass = dump(path, mapping, fast=False)[1]
+    monkeypatch.setattr(precompute, "SEQUENCE_CHUNK_EVENTS", 997)  # 8,577 events: 9 chunks of cases
+    assert dump(path, mapping, fast=False)[1] == one_pass == dump(path, mapping, fast=True)[1]
+
+
 @settings(max_examples=50, deadline=None)
 @given(
     st.lists(

@@ -17,6 +17,10 @@ import duckdb
 from baton import schema as s
 
 _US = "epoch_us"
+#: Case sequences are built for this many events at a time. DuckDB's ordered ``list(... ORDER BY ...)``
+#: aggregate does not spill to disk, so under a memory limit one pass over a large log fails (10M events
+#: need more than 200MB in one pass, about 100MB in chunks); chunks by case index keep it bounded.
+SEQUENCE_CHUNK_EVENTS = 4_000_000
 
 ACTIVITIES_SELECT: Final = f"""
 SELECT CAST($log_id AS INTEGER) AS {s.LOG_ID},
@@ -91,6 +95,22 @@ def write_log_tables(cur: duckdb.DuckDBPyConnection, log_id: int) -> None:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE case_map AS {CASE_MAP_SELECT}")
     cur.execute(s.events_ddl(log_id, intervals=True))
     cur.execute(_INSERT_EVENTS.format(events=events), p)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE case_seq AS {CASE_SEQUENCES_SELECT.format(events=events)}")
+    _case_sequences(cur, events)
     cur.execute(f"INSERT INTO {s.VARIANTS} {VARIANTS_SELECT}", p)
     cur.execute(f"INSERT INTO {s.CASES} {CASES_SELECT}", p)
+
+
+def _case_sequences(cur: duckdb.DuckDBPyConnection, events: str) -> None:
+    """Temp table ``case_seq`` from ``events``, in chunks of whole cases (ranges of case index).
+
+    The events table is stored in case order, so each chunk's range filter skips the other row groups.
+    """
+    size = f"SELECT count(*), coalesce(max({s.CASE_INDEX}) + 1, 0) FROM {events}"  # noqa: S608
+    n_events, n_cases = (int(v) for v in cur.execute(size).fetchall()[0])
+    chunks = max(1, -(-n_events // SEQUENCE_CHUNK_EVENTS))
+    step = max(1, -(-n_cases // chunks))
+    select = CASE_SEQUENCES_SELECT.format(events=events)
+    chunk = f"SELECT * FROM ({select}) q WHERE {s.CASE_INDEX} >= $lo AND {s.CASE_INDEX} < $hi"  # noqa: S608
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE case_seq AS {chunk}", {"lo": 0, "hi": step})
+    for lo in range(step, n_cases, step):
+        cur.execute(f"INSERT INTO case_seq {chunk}", {"lo": lo, "hi": lo + step})
