@@ -51,15 +51,19 @@ def write_attribute_tables(
         f"CREATE TABLE {ev_table} AS SELECT e.{s.EVENT_ORDER}, e.{s.CASE_INDEX}{ev_select} "  # noqa: S608
         f"FROM {s.events_table(log_id)} e JOIN {RAW} r ON r.{SOURCE_ROW} = e.{s.EVENT_ORDER}"
     )
+    # each case's first non-empty value in file order; arg_min, unlike first(... ORDER BY ...), can spill
     case_select = "".join(
-        f", first(r.{q(c)} ORDER BY r.{SOURCE_ROW}) FILTER (r.{q(c)} IS NOT NULL) AS {q(c)}"
+        f", arg_min(r.{q(c)}, r.{SOURCE_ROW}) FILTER (WHERE r.{q(c)} IS NOT NULL) AS {q(c)}"
         for c in case_cols
     )
-    cur.execute(
-        f"CREATE TABLE {case_table} AS SELECT cm.{s.CASE_INDEX}{case_select} "  # noqa: S608
-        f"FROM merged m JOIN case_map cm USING ({s.CASE_ID}) JOIN {RAW} r ON r.{SOURCE_ROW} = m.source_row "
-        f"GROUP BY cm.{s.CASE_INDEX}"
-    )
+    if case_cols:
+        cur.execute(
+            f"CREATE TABLE {case_table} AS SELECT cm.{s.CASE_INDEX}{case_select} "  # noqa: S608
+            f"FROM merged m JOIN case_map cm USING ({s.CASE_ID}) JOIN {RAW} r ON r.{SOURCE_ROW} = m.source_row "
+            f"GROUP BY cm.{s.CASE_INDEX}"
+        )
+    else:  # no case attributes: every case, without joining the source again
+        cur.execute(f"CREATE TABLE {case_table} AS SELECT {s.CASE_INDEX} FROM case_map")  # noqa: S608
     return attribute_types(cur, ev_table, skip=2), attribute_types(cur, case_table, skip=1)
 
 

@@ -196,6 +196,7 @@ def _bounded_memory(ws: Workspace, *, enabled: bool = True) -> Iterator[duckdb.D
             "DuckDB's default"
         )
     cur.execute(f"SET memory_limit = '{limit}'")
+    cur.execute("SET preserve_insertion_order = false")  # large window-sorted inserts stay within the limit
     try:
         yield cur
     except duckdb.OutOfMemoryException as exc:
@@ -206,6 +207,7 @@ def _bounded_memory(ws: Workspace, *, enabled: bool = True) -> Iterator[duckdb.D
     finally:
         with contextlib.suppress(duckdb.Error):
             cur.execute("RESET memory_limit")
+            cur.execute("RESET preserve_insertion_order")
 
 
 def _record_failure(
