@@ -14,10 +14,10 @@ from app_pages import conformance_state as cs
 from app_pages.state import (
     Explorer,
     attribute_values,
+    choice_of,
     edge_measures,
     resource_statistics,
     spec_for,
-    workspace_or_stop,
 )
 from baton.store.workspace import LogInfo
 
@@ -26,8 +26,8 @@ END_SHARE = 0.03  # default end activities: those ending at least 3% of a compar
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "HUGEINT", "DECIMAL", "SMALLINT")
 
 
-def _ref(info: LogInfo) -> dict[str, str]:
-    spec = spec_for(info.name)
+def _ref(ex: Explorer, info: LogInfo) -> dict[str, str]:
+    spec = spec_for(choice_of(ex.path, info.name))
     return bs.log_ref(info.name, info.imported_at.isoformat(), spec.to_json() if spec.filters else "")
 
 
@@ -36,22 +36,23 @@ def _setup_spec(ex: Explorer, logs: dict[str, LogInfo], p: str) -> dict[str, Any
     options = list(KINDS) if len(logs) > 1 else ["cutover", "segments"]
     kind = st.radio("Compare", options, format_func=KINDS.__getitem__, key=f"{p}kind", horizontal=True)
     if kind == "two_logs":
-        return _two_logs_spec(logs, p)
+        return _two_logs_spec(ex, logs, p)
     if kind == "cutover":
-        return _cutover_spec(ex.info, p)
+        return _cutover_spec(ex, p)
     return _segments_spec(ex, p)
 
 
-def _two_logs_spec(logs: dict[str, LogInfo], p: str) -> dict[str, Any]:
+def _two_logs_spec(ex: Explorer, logs: dict[str, LogInfo], p: str) -> dict[str, Any]:
     names = list(logs)
     both = {"loans_before", "loans_after"} <= set(logs)
     cols = st.columns(2)
     b = cols[0].selectbox("Before log", names, names.index("loans_before") if both else 0, key=f"{p}before")
     a = cols[1].selectbox("After log", names, names.index("loans_after") if both else 1, key=f"{p}after")
-    return {"kind": "two_logs", "before": _ref(logs[b]), "after": _ref(logs[a])}
+    return {"kind": "two_logs", "before": _ref(ex, logs[b]), "after": _ref(ex, logs[a])}
 
 
-def _cutover_spec(info: LogInfo, p: str) -> dict[str, Any]:
+def _cutover_spec(ex: Explorer, p: str) -> dict[str, Any]:
+    info = ex.info
     first, last = info.first_timestamp, info.last_timestamp
     if first is None or last is None:
         st.info(f"Log {info.name!r} has no events to split; pick another log in the sidebar.")
@@ -68,7 +69,7 @@ def _cutover_spec(info: LogInfo, p: str) -> dict[str, Any]:
         format_func={"exclude": "excluded", "before": "kept in the before side"}.get,
     )
     cutover = datetime.combine(day, time(0), tzinfo=UTC)  # type: ignore[arg-type]
-    return {"kind": "cutover", "log": _ref(info), "cutover": cutover.isoformat(), "spanning": spanning}
+    return {"kind": "cutover", "log": _ref(ex, info), "cutover": cutover.isoformat(), "spanning": spanning}
 
 
 def _segments_spec(ex: Explorer, p: str) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def _segments_spec(ex: Explorer, p: str) -> dict[str, Any]:
     cols = st.columns(2)
     before = cols[0].multiselect("Before: cases with", values, values[:1], key=f"{p}seg_before")
     after = cols[1].multiselect("After: cases with", values, values[1:2], key=f"{p}seg_after")
-    return {"kind": "segments", "log": _ref(info), "attribute": attr, "before": before, "after": after}
+    return {"kind": "segments", "log": _ref(ex, info), "attribute": attr, "before": before, "after": after}
 
 
 def choose_setup(ex: Explorer) -> str:
@@ -94,7 +95,7 @@ def choose_setup(ex: Explorer) -> str:
     Returns:
         The setup as sorted-key JSON, the cache key `before_after_state.comparison` takes.
     """
-    logs = {i.name: i for i in _logs()}
+    logs = {i.name: i for i in ex.siblings()}  # the sidebar log's engine: DuckDB or Spark logs
     with st.expander("1 · What is compared", expanded=True):
         spec = _setup_spec(ex, logs, "ba_")
         if st.checkbox(
@@ -103,10 +104,6 @@ def choose_setup(ex: Explorer) -> str:
             st.caption("Control pair")
             spec["control"] = _setup_spec(ex, logs, "ba_c_")
     return json.dumps(spec, sort_keys=True, default=str)
-
-
-def _logs() -> list[LogInfo]:
-    return workspace_or_stop().logs()
 
 
 def _names(spec: dict[str, Any]) -> list[str]:
@@ -132,7 +129,7 @@ def _default_ends(ex: Explorer, spec: dict[str, Any], logs: dict[str, LogInfo]) 
 
 def _compared(ex: Explorer, spec: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The activities and the resources of the compared logs (unfiltered), sorted."""
-    logs = {i.name: i for i in _logs()}
+    logs = {i.name: i for i in ex.siblings()}
     acts: set[str] = set()
     resources: set[str] = set()
     for name in _names(spec):
@@ -153,7 +150,7 @@ def choose_settings(ex: Explorer, spec: dict[str, Any]) -> str:
         The settings JSON text.
     """
     acts, resources = _compared(ex, spec)
-    defaults = [a for a in _default_ends(ex, spec, {i.name: i for i in _logs()}) if a in acts]
+    defaults = [a for a in _default_ends(ex, spec, {i.name: i for i in ex.siblings()}) if a in acts]
     with st.expander("2 · KPI settings"):
         cols = st.columns(2)
         ends = cols[0].multiselect(

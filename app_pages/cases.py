@@ -8,6 +8,7 @@ import streamlit as st
 
 from analytics import CaseTimeline, format_duration
 from app_pages.filter_bar import explorer_or_stop
+from app_pages.spark_logs import stop_if_spark
 from app_pages.state import case_timeline, search_cases
 from baton.errors import BatonError
 
@@ -42,6 +43,7 @@ def _chart(timeline: CaseTimeline) -> None:
 
 st.title("Cases")
 ex = explorer_or_stop()
+stop_if_spark(ex.keys, "Case search and the case timeline")
 attrs = [_ANY, *ex.info.case_attributes, *ex.info.event_attributes]
 left, mid, right = st.columns(3)
 needle = left.text_input("Case id contains", key="case_search", placeholder="e.g. 0042")

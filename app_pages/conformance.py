@@ -13,6 +13,7 @@ from analytics import format_duration
 from app_pages import conformance_map as cmap
 from app_pages import conformance_state as cs
 from app_pages.filter_bar import explorer_or_stop
+from app_pages.spark_logs import stop_if_spark
 from app_pages.state import Explorer, edge_measures, map_layout
 from baton.errors import BatonError
 from baton.models.types import TargetModel
@@ -310,6 +311,7 @@ def _human_system(ex: Explorer, key: str) -> None:
 
 st.title("Conformance")
 ex = explorer_or_stop()
+stop_if_spark(ex.keys, "Conformance checking")
 model_key = _choose_model(ex)
 model = _model_or_stop(ex, model_key)
 _model_info(ex, model_key, model)

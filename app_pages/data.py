@@ -24,6 +24,7 @@ from app_pages.data_flow import (
 )
 from app_pages.data_pulls import source_systems
 from app_pages.data_sources import Source, choose_reader_options, choose_source, local_path
+from app_pages.spark_logs import data_section
 from app_pages.state import workspace_or_stop
 from baton.api import Workspace
 from baton.errors import BatonError
@@ -227,5 +228,6 @@ workspace = workspace_or_stop()
 st.title("Data")
 _flash()
 _logs_section(workspace)
+data_section()  # the Spark logs of $BATON_SPARK_CONFIG, when set
 source_systems(workspace)
 _import_section(workspace)

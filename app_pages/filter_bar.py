@@ -10,15 +10,16 @@ from typing import cast
 import duckdb
 import streamlit as st
 
+from app_pages import spark_logs
 from app_pages.filter_widgets import case_attribute_filter, event_attribute_filter
 from app_pages.state import (
     Explorer,
     current,
     edge_measures,
+    log_choices,
     set_spec,
     spec_for,
     variants,
-    workspace_or_stop,
     workspace_path,
 )
 from baton.errors import BatonError
@@ -180,6 +181,8 @@ _BUILDERS: dict[str, Callable[[Explorer], Filter | None]] = {
 
 def python_snippet(ex: Explorer) -> str:
     """Runnable Python rebuilding the filtered log, for a notebook that must give the same numbers."""
+    if ex.spark:
+        return spark_logs.python_snippet(ex.path, ex.info.name, ex.spec.to_python())
     path = str(workspace_path().resolve())
     return (
         f"{ex.spec.to_python()}\nimport baton\n\nws = baton.open_workspace({path!r})\n"
@@ -193,26 +196,25 @@ def _add_section(ex: Explorer) -> None:
     f = _BUILDERS[kind](ex)
     if f is not None and kind != "rework" and st.toggle("Remove matching cases instead", key="fb_exclude"):
         f = dataclasses.replace(f, keep=False)
-    st.button(
-        "Add filter", key="fb_add", type="primary", disabled=f is None, on_click=_add, args=(ex.info.name, f)
-    )
+    st.button("Add filter", key="fb_add", type="primary", disabled=f is None, on_click=_add, args=(ex.ref, f))
 
 
 def render() -> Explorer | None:
     """Draw the log selector and the filter bar in the sidebar (once per run, before the page)."""
-    logs = workspace_or_stop().logs()
+    spark_logs.show_error()
+    logs = log_choices()
     if not logs:
         return None
     with st.sidebar:
-        st.selectbox("Log", [i.name for i in logs], key="log")
+        st.selectbox("Log", list(logs), key="log", help="Logs marked (Spark) are computed on Spark")
         ex = current()
         assert ex is not None  # logs exist
         try:
             kept = ex.kept
         except (BatonError, duckdb.Error) as exc:  # e.g. a re-import dropped an attribute the filters name
             st.error(f"The filters no longer fit log {ex.info.name!r} and were cleared: {exc}")
-            set_spec(ex.info.name, FilterSpec())
-            ex, kept = Explorer(ex.info, FilterSpec()), ex.info.cases
+            set_spec(ex.ref, FilterSpec())
+            ex, kept = dataclasses.replace(ex, spec=FilterSpec()), ex.info.cases
         total = ex.info.cases
         st.markdown(f"**{kept:,} of {total:,} cases ({kept / total if total else 0.0:.1%})**")
         for i, f in enumerate(ex.spec.filters):
@@ -221,12 +223,10 @@ def render() -> Explorer | None:
                 key=f"fb_chip_{i}",
                 icon=":material/close:",
                 on_click=_remove,
-                args=(ex.info.name, i),
+                args=(ex.ref, i),
             )
         if ex.spec.filters:
-            st.button(
-                "Clear all filters", key="fb_clear", on_click=set_spec, args=(ex.info.name, FilterSpec())
-            )
+            st.button("Clear all filters", key="fb_clear", on_click=set_spec, args=(ex.ref, FilterSpec()))
         with st.expander("Add a filter", expanded=not ex.spec.filters):
             _add_section(ex)
         with st.expander("Copy as Python"):

@@ -37,6 +37,7 @@ from analytics import (
     get_throughput,
     get_variants,
 )
+from app_pages import spark_logs
 from app_pages.map_layout import MapLayout, compute_layout
 from baton.api import Workspace, open_workspace
 from baton.errors import BatonError
@@ -45,8 +46,9 @@ from baton.log import EventLog
 from baton.store.workspace import LogInfo
 
 DEFAULT_WORKSPACE = "workspace/demo.duckdb"
-SPECS = "filter_specs"  # session_state[SPECS] = {log name: FilterSpec}, shared by every page
-#: What identifies a stored log version: (workspace path, log name, import time as ISO text).
+SPECS = "filter_specs"  # session_state[SPECS] = {log selector entry: FilterSpec}, shared by every page
+#: What identifies a stored log version: (workspace path, log name, import time as ISO text); for a Spark
+#: log ("spark:<config path>", log name, time it was prepared), see `app_pages.spark_logs`.
 Keys = tuple[str, str, str]
 _ANALYTICS: dict[str, Callable[..., Any]] = {
     "activities": get_activity_statistics,
@@ -81,8 +83,11 @@ def workspace_or_stop() -> Workspace:
 
 
 def filtered_log(path: str, log_name: str, filters_json: str) -> EventLog:
-    """The log ``log_name`` of workspace ``path`` with the filter spec ``filters_json`` ("" for none)."""
-    log = _workspace(path).log(log_name)
+    """The log ``log_name`` of workspace ``path`` (or Spark config ``spark:<path>``) with the filter spec
+    ``filters_json`` ("" for none)."""
+    log = (
+        spark_logs.spark_log(path, log_name) if spark_logs.is_spark(path) else _workspace(path).log(log_name)
+    )
     if not filters_json:
         return log
     return log.filter(*FilterSpec.from_dict(json.loads(filters_json)).filters)
@@ -194,11 +199,26 @@ class Explorer:
 
     info: LogInfo
     spec: FilterSpec
+    path: str  # the workspace file, or "spark:<config path>" for a Spark log
 
     @property
     def keys(self) -> Keys:
         """Cache keys of the log version: (workspace path, log name, import time)."""
-        return (str(workspace_path()), self.info.name, self.info.imported_at.isoformat())
+        return (self.path, self.info.name, self.info.imported_at.isoformat())
+
+    @property
+    def ref(self) -> str:
+        """The log selector's entry of this log (its filter specs are kept under it)."""
+        return choice_of(self.path, self.info.name)
+
+    @property
+    def spark(self) -> bool:
+        """Whether the log is computed on Spark."""
+        return spark_logs.is_spark(self.path)
+
+    def siblings(self) -> list[LogInfo]:
+        """The logs on the same engine as this one (DuckDB workspace or Spark config), this one included."""
+        return [info for path, info in log_choices().values() if path == self.path]
 
     @property
     def spec_json(self) -> str:
@@ -216,7 +236,8 @@ class Explorer:
 
 
 def spec_for(log_name: str) -> FilterSpec:
-    """The filter spec of ``log_name`` in this session (empty when none was set)."""
+    """The filter spec of ``log_name`` (a log selector entry: "name (Spark)" for a Spark log) in this
+    session (empty when none was set)."""
     return st.session_state.setdefault(SPECS, {}).get(log_name, FilterSpec())
 
 
@@ -225,10 +246,23 @@ def set_spec(log_name: str, spec: FilterSpec) -> None:
     st.session_state.setdefault(SPECS, {})[log_name] = spec
 
 
+def choice_of(path: str, name: str) -> str:
+    """The log selector's entry of log ``name`` of workspace ``path``: the name, "name (Spark)" on Spark."""
+    return spark_logs.label(name) if spark_logs.is_spark(path) else name
+
+
+def log_choices() -> dict[str, tuple[str, LogInfo]]:
+    """{log selector entry: (workspace path or spark:<config>, catalog row)}, the DuckDB logs first."""
+    path = str(workspace_path())
+    duck = {info.name: (path, info) for info in workspace_or_stop().logs()}
+    return duck | {k: v for k, v in spark_logs.choices().items() if k not in duck}
+
+
 def current() -> Explorer | None:
     """The chosen log (the sidebar's "Log" choice, else the first) and its filters; None without logs."""
-    logs = workspace_or_stop().logs()
+    logs = log_choices()
     if not logs:
         return None
-    info = next((i for i in logs if i.name == st.session_state.get("log")), logs[0])
-    return Explorer(info, spec_for(info.name))
+    ref = st.session_state.get("log")
+    path, info = logs[ref] if ref in logs else next(iter(logs.values()))
+    return Explorer(info, spec_for(choice_of(path, info.name)), path)

@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "open_workspace": "baton.api",
     "open_spark": "baton.api",
+    "open_spark_config": "baton.engine.spark_config",
     "Workspace": "baton.api",
     "EventLog": "baton.log",
     "FilterSpec": "baton.filters",

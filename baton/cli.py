@@ -291,6 +291,9 @@ def report(
     cost_rates: Annotated[
         Path | None, typer.Option(help="YAML: hourly_rates per role + resource_roles (cost from time)")
     ] = None,
+    spark_config: Annotated[
+        Path | None, typer.Option(help="Spark config YAML: the logs are its tables, computed on Spark")
+    ] = None,
     workspace: WorkspaceOpt = DEFAULT_WORKSPACE,
 ) -> None:
     """Write a before/after report with KPIs, intervals, maps and the ROI business case (HTML, PDF or Excel)."""
@@ -301,8 +304,11 @@ def report(
         cost_attribute, period, cost_rates,
     )  # fmt: skip
     try:
-        with _open(workspace, read_only=True) as ws:
-            written = cr.run_report(ws, opts)
+        if spark_config is not None:  # the logs named are the config's tables; --workspace is not read
+            written = cr.run_spark_report(spark_config, opts)
+        else:
+            with _open(workspace, read_only=True) as ws:
+                written = cr.run_report(ws, opts)
     except (BatonError, OSError, ValueError) as exc:
         _fail(exc)
     out.print(f"wrote {written}", soft_wrap=True)

@@ -1,4 +1,8 @@
-"""What `baton report` does: build the before/after setup and settings from options, assemble, write the file."""
+"""What `baton report` does: build the before/after setup and settings from options, assemble, write the file.
+
+The logs come from a DuckDB workspace, or with ``--spark-config`` from the tables of a Spark config file
+(`baton.engine.spark_config`); the report is built by the same code either way.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from baton import schema as s
 from baton.errors import FilterError, ModelError, UnsupportedFormatError
@@ -16,7 +20,6 @@ if TYPE_CHECKING:
     from analytics.before_after_setup import Setup
     from analytics.kpi_catalogue import KpiSettings
     from analytics.roi_inputs import RoiInputs
-    from baton.api import Workspace
     from baton.log import EventLog
     from baton.models.types import TargetModel
     from reports.build import ReportRequest
@@ -27,7 +30,7 @@ _FORMS = (
     "--before LOG --after LOG (two logs); --log LOG --cutover 2025-07-01T00:00Z (one log split at a date); "
     "--log LOG --segment-by ATTR --before-values V1,V2 --after-values V3 (two segments of one log)"
 )
-_ATTRIBUTE_TYPES = f"SELECT case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = ?"  # noqa: S608
+_ATTRIBUTE_TYPES = f"SELECT case_attributes FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"  # noqa: S608
 _INTEGERS = ("INT", "INTEGER")  # endings of DuckDB's integer types: TINYINT ... UHUGEINT, INTEGER, UINTEGER
 _FLOATS = ("FLOAT", "REAL", "DOUBLE", "DECIMAL")
 _EXAMPLES = {
@@ -58,9 +61,15 @@ def _example(base: str) -> str:
     return _EXAMPLES.get(kind, "ISO 8601 instants such as 2025-07-01T00:00Z")
 
 
+class LogSource(Protocol):
+    """Where the named logs come from: a DuckDB `Workspace` or a `SparkWorkspace`."""
+
+    def log(self, name: str) -> EventLog: ...
+
+
 def _case_attribute_types(log: EventLog) -> dict[str, str]:
-    """Case attribute -> DuckDB type name, from the log's catalog row."""
-    rows = log.cursor().execute(_ATTRIBUTE_TYPES, [log.log_id]).fetchall()
+    """Case attribute -> DuckDB type name, from the log's catalog row (on the log's engine)."""
+    rows = log.engine().rows(_ATTRIBUTE_TYPES, {"log_id": log.log_id})
     return dict(json.loads(rows[0][0])) if rows and rows[0][0] else {}
 
 
@@ -196,7 +205,7 @@ def setup_form(opts: ReportOptions) -> str:
     raise FilterError(f"choose what to compare, one of: {_FORMS}; {got}")
 
 
-def _setup(ws: Workspace, opts: ReportOptions, form: str, wheres: tuple[str, ...], option: str) -> Setup:
+def _setup(ws: LogSource, opts: ReportOptions, form: str, wheres: tuple[str, ...], option: str) -> Setup:
     """The setup of ``form`` on the options' log(s), each restricted by ``wheres`` (no control)."""
     from analytics.before_after_setup import CutoverSetup, SegmentsSetup, TwoLogsSetup
 
@@ -222,7 +231,7 @@ def _setup(ws: Workspace, opts: ReportOptions, form: str, wheres: tuple[str, ...
     return SegmentsSetup.by_attribute(log, attr, before_values, after_values)
 
 
-def control_setup(ws: Workspace, opts: ReportOptions, form: str) -> Setup | None:
+def control_setup(ws: LogSource, opts: ReportOptions, form: str) -> Setup | None:
     """The control (difference-in-differences): two control logs, or the same setup on another segment."""
     from analytics.before_after_setup import TwoLogsSetup
 
@@ -237,7 +246,7 @@ def control_setup(ws: Workspace, opts: ReportOptions, form: str) -> Setup | None
     return None
 
 
-def build_setup(ws: Workspace, opts: ReportOptions) -> Setup:
+def build_setup(ws: LogSource, opts: ReportOptions) -> Setup:
     """Two logs, one log split at a cutover, or two segments of one log; ``--where`` restricts the log(s).
 
     Raises:
@@ -296,7 +305,7 @@ def read_roi(path: Path) -> RoiInputs:
     return load_roi_inputs(path, measured_volume=0.0)
 
 
-def build_request(ws: Workspace, opts: ReportOptions) -> ReportRequest:
+def build_request(ws: LogSource, opts: ReportOptions) -> ReportRequest:
     """The report request the options describe: setup (and control), KPI settings, ROI inputs, model."""
     from baton.cli_conformance import read_model_or_fail
     from reports.build import ReportRequest
@@ -309,7 +318,7 @@ def build_request(ws: Workspace, opts: ReportOptions) -> ReportRequest:
     )
 
 
-def run_report(ws: Workspace, opts: ReportOptions) -> Path:
+def run_report(ws: LogSource, opts: ReportOptions) -> Path:
     """Build the report the options describe and write it atomically to ``opts.output``.
 
     Raises:
@@ -320,10 +329,32 @@ def run_report(ws: Workspace, opts: ReportOptions) -> Path:
     from reports.build import build_report
     from reports.render import write_report
 
+    fmt = check_output(opts)
+    content, _ = build_report(build_request(ws, opts))
+    return write_report(content, opts.output, fmt)
+
+
+def check_output(opts: ReportOptions) -> str:
+    """The report format; raises before any work when it is unknown or the output folder is missing."""
     fmt = report_format(opts.fmt, opts.output)
     if not opts.output.parent.is_dir():
         raise FileNotFoundError(
             f"{opts.output.parent}: no such folder for --output {opts.output.name}; create it first"
         )
-    content, _ = build_report(build_request(ws, opts))
-    return write_report(content, opts.output, fmt)
+    return fmt
+
+
+def run_spark_report(config: Path, opts: ReportOptions) -> Path:
+    """`run_report` on the logs of a Spark config file (``--spark-config``); the session is stopped after.
+
+    Raises:
+        BatonError: as `run_report`, or the config is invalid, Spark cannot start, a table cannot be read.
+    """
+    from baton.engine.spark_config import open_spark_config
+
+    check_output(opts)  # before Spark starts and reads the tables
+    sw = open_spark_config(config)
+    try:
+        return run_report(sw, opts)
+    finally:
+        sw.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from baton import schema as s
@@ -54,6 +55,7 @@ class PreparedLog:
     cases: int
     variants: int
     activities: int
+    prepared_at: datetime
 
     @property
     def rows_rejected(self) -> int:
@@ -121,7 +123,7 @@ def prepare_log(
     store.release("stg", "merged", "case_map", "case_seq")
     return PreparedLog(
         log_id, name, source, read_as, tables, rows_read, rows_read - sum(rejected.values()), rejected,
-        events, cases, variants, activities,
+        events, cases, variants, activities, datetime.now(UTC),
     )  # fmt: skip
 
 

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import TYPE_CHECKING, Any
 
+from baton import schema as s
 from baton.engine.spark_engine import SparkEngine
 from baton.engine.spark_prepare import PreparedLog, log_tables, prepare_log
 from baton.engine.spark_read import TableFormat, open_table
 from baton.engine.spark_stage import SparkMapping, stage
 from baton.errors import EngineError, LogNotFoundError
 from baton.log import EventLog
+from baton.store.workspace import LogInfo
 
 if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import SparkSession
 
+_CATALOG = (
+    f"SELECT first_timestamp, last_timestamp, has_start_timestamps, event_attributes, case_attributes "  # noqa: S608
+    f"FROM {s.LOGS} WHERE {s.LOG_ID} = $log_id"
+)
 _LOG_IDS = itertools.count(1)  # view names are per session: ids unique within this process
 
 
@@ -88,6 +95,21 @@ class SparkWorkspace:
         if name not in self._logs:
             raise LogNotFoundError(f"no log {name!r} on this Spark workspace; prepared: {sorted(self._logs)}")
         return self._logs[name]
+
+    def catalog(self, name: str) -> LogInfo:
+        """Log ``name``'s catalog row, shaped like a DuckDB workspace's (``imported_at``: when it was prepared)."""
+        p = self.info(name)
+        first, last, has_start, event_attrs, case_attrs = self.engine(p.log_id).rows(
+            _CATALOG, {"log_id": p.log_id}
+        )[0]
+        return LogInfo(
+            log_id=p.log_id, name=name, source=p.source, source_format=f"Spark, {p.read_as}", mapping={},
+            detected={}, imported_at=p.prepared_at, checksum=p.checksum, rows_read=p.rows_read,
+            rows_loaded=p.rows_loaded, rows_rejected=p.rows_rejected, events=p.events, cases=p.cases,
+            activities=p.activities, variants=p.variants, first_timestamp=first, last_timestamp=last,
+            has_start_timestamps=bool(has_start), event_attributes=json.loads(event_attrs),
+            case_attributes=json.loads(case_attrs),
+        )  # fmt: skip
 
     def logs(self) -> list[PreparedLog]:
         """Every prepared log, in the order they were read."""
