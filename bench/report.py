@@ -358,6 +358,8 @@ def _out_of_core_section() -> list[str]:
             f"within 1 us): {'yes' if res['equal'] else '**no**'}.",
         ]
         lines += [f"- {x}" for x in res["differences"]]
+    if res.get("notes"):  # what the run's numbers need to be read with, added by whoever ran it
+        lines += ["", *(f"- {note}" for note in res["notes"])]
     return lines
 
 
