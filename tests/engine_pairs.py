@@ -74,8 +74,11 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column
 
 
-def sample_filters(log: EventLog) -> list[Any]:
-    """Filters of every kind, with values taken from the log itself (so each keeps some cases)."""
+def sample_filters(log: EventLog, *, variations: bool = True) -> list[Any]:
+    """Filters of every kind, with values taken from the log itself (so each keeps some cases).
+
+    ``variations=False`` leaves out the second form of a kind (exclusion, eventually-follows, intersecting).
+    """
     from analytics import discover_dfg, get_case_durations
 
     dfg, durations = discover_dfg(log), get_case_durations(log)
@@ -97,6 +100,8 @@ def sample_filters(log: EventLog) -> list[Any]:
         f.TimeFrame(lo, mid, mode="contained"),
         f.TimeFrame(mid, hi, mode="intersecting"),
     ]
+    if not variations:
+        out = [flt for i, flt in enumerate(out) if i not in (1, 5, 9)]
     return out + _attribute_filters(log)
 
 
